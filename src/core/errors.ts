@@ -1,0 +1,71 @@
+/**
+ * The one error catalogue. Domain code throws `RegistryError(kind, message, detail)` and never mentions
+ * HTTP; each front end renders a kind through this table (OCI error JSON + status, or ECR `__type`).
+ */
+export interface ErrorSpec {
+  /** OCI distribution error code (errors[].code). */
+  readonly oci: string;
+  /** HTTP status on the /v2/ API. */
+  readonly status: number;
+  /** ECR exception name (`__type`). */
+  readonly ecr: string;
+  /** HTTP status on the ECR API (400 unless a server fault). */
+  readonly ecrStatus?: number;
+}
+
+export const errorCatalogue = {
+  BLOB_UNKNOWN: { oci: 'BLOB_UNKNOWN', status: 404, ecr: 'LayersNotFoundException' },
+  BLOB_UPLOAD_INVALID: { oci: 'BLOB_UPLOAD_INVALID', status: 400, ecr: 'InvalidLayerPartException' },
+  BLOB_UPLOAD_UNKNOWN: { oci: 'BLOB_UPLOAD_UNKNOWN', status: 404, ecr: 'UploadNotFoundException' },
+  RANGE_INVALID: { oci: 'BLOB_UPLOAD_INVALID', status: 416, ecr: 'InvalidLayerPartException' },
+  RANGE_NOT_SATISFIABLE: { oci: 'RANGE_INVALID', status: 416, ecr: 'InvalidParameterException' },
+  DIGEST_INVALID: { oci: 'DIGEST_INVALID', status: 400, ecr: 'InvalidLayerException' },
+  MANIFEST_BLOB_UNKNOWN: { oci: 'MANIFEST_BLOB_UNKNOWN', status: 400, ecr: 'LayersNotFoundException' },
+  MANIFEST_INVALID: { oci: 'MANIFEST_INVALID', status: 400, ecr: 'InvalidParameterException' },
+  MANIFEST_UNKNOWN: { oci: 'MANIFEST_UNKNOWN', status: 404, ecr: 'ImageNotFoundException' },
+  MANIFEST_TOO_LARGE: { oci: 'MANIFEST_INVALID', status: 413, ecr: 'InvalidParameterException' },
+  NAME_INVALID: { oci: 'NAME_INVALID', status: 400, ecr: 'InvalidParameterException' },
+  NAME_UNKNOWN: { oci: 'NAME_UNKNOWN', status: 404, ecr: 'RepositoryNotFoundException' },
+  SIZE_INVALID: { oci: 'SIZE_INVALID', status: 400, ecr: 'InvalidLayerException' },
+  BODY_TOO_LARGE: { oci: 'SIZE_INVALID', status: 413, ecr: 'InvalidParameterException' },
+  TAG_INVALID: { oci: 'TAG_INVALID', status: 400, ecr: 'InvalidParameterException' },
+  TAG_IMMUTABLE: { oci: 'TAG_INVALID', status: 400, ecr: 'ImageTagAlreadyExistsException' },
+  UNAUTHORIZED: { oci: 'UNAUTHORIZED', status: 401, ecr: 'UnrecognizedClientException' },
+  DENIED: { oci: 'DENIED', status: 403, ecr: 'AccessDeniedException' },
+  UNSUPPORTED: { oci: 'UNSUPPORTED', status: 415, ecr: 'UnsupportedImageTypeException' },
+  METHOD_NOT_ALLOWED: { oci: 'UNSUPPORTED', status: 405, ecr: 'ValidationException' },
+  PAGINATION_INVALID: { oci: 'PAGINATION_NUMBER_INVALID', status: 400, ecr: 'InvalidParameterException' },
+  TOO_MANY_REQUESTS: { oci: 'TOOMANYREQUESTS', status: 429, ecr: 'ThrottlingException' },
+  NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'ValidationException' },
+  REPOSITORY_EXISTS: { oci: 'NAME_INVALID', status: 409, ecr: 'RepositoryAlreadyExistsException' },
+  REPOSITORY_NOT_EMPTY: { oci: 'DENIED', status: 409, ecr: 'RepositoryNotEmptyException' },
+  CONFLICT: { oci: 'DENIED', status: 409, ecr: 'InvalidParameterException' },
+  INTERNAL: { oci: 'UNKNOWN', status: 500, ecr: 'ServerException', ecrStatus: 500 },
+  UNAVAILABLE: { oci: 'UNAVAILABLE', status: 503, ecr: 'ServerException', ecrStatus: 500 },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorKind = keyof typeof errorCatalogue;
+
+/** A failure with a kind from the catalogue. `detail` is sent to clients; `cause` is only logged. */
+export class RegistryError extends Error {
+  readonly kind: ErrorKind;
+  readonly detail: unknown;
+  /** Extra response headers (e.g. Range on a 416 for an upload). */
+  headers?: Record<string, string>;
+
+  constructor(kind: ErrorKind, message: string, detail?: unknown, options?: { cause?: unknown; headers?: Record<string, string> }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.name = 'RegistryError';
+    this.kind = kind;
+    this.detail = detail;
+    if (options?.headers) this.headers = options.headers;
+  }
+
+  get spec(): ErrorSpec {
+    return errorCatalogue[this.kind];
+  }
+}
+
+export function isRegistryError(e: unknown): e is RegistryError {
+  return e instanceof RegistryError;
+}

@@ -1,0 +1,155 @@
+import type { Digest } from '../core/digest.ts';
+
+/**
+ * Metadata store contracts. Implementations: SQLite (embedded) and, later, PostgreSQL. Every implementation
+ * passes `metadata/metadata.contract.ts`. All names are validated by callers; stores trust them.
+ * Lexical order means byte order (SQLite BINARY, PostgreSQL COLLATE "C").
+ */
+
+export interface RepositoryRecord {
+  id: number;
+  name: string;
+  createdAt: Date;
+}
+
+export interface BlobRecord {
+  digest: Digest;
+  size: number;
+  /** Media type recorded when known (from a manifest descriptor); informational. */
+  mediaType: string | null;
+  createdAt: Date;
+}
+
+/** A descriptor that a manifest points at: a blob (config/layer) or a child manifest (index entry). */
+export interface ManifestReference {
+  digest: Digest;
+  kind: 'blob' | 'manifest';
+  size: number;
+  mediaType: string;
+}
+
+export interface ManifestRecord {
+  repositoryId: number;
+  digest: Digest;
+  mediaType: string;
+  /** artifactType, else config.mediaType for non-image artifacts (referrers API rule); null for images/indexes without one. */
+  artifactType: string | null;
+  subjectDigest: Digest | null;
+  /** JSON text of the manifest's annotations, or null. */
+  annotations: string | null;
+  size: number;
+  /** The exact bytes received. */
+  body: Buffer;
+  pushedAt: Date;
+  lastPulledAt: Date | null;
+}
+
+export type NewManifest = Omit<ManifestRecord, 'lastPulledAt'>;
+
+export interface ReferrerRecord {
+  digest: Digest;
+  mediaType: string;
+  artifactType: string | null;
+  size: number;
+  annotations: string | null;
+}
+
+export interface UploadRecord {
+  id: string;
+  repositoryId: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PageRequest {
+  /** Return names strictly greater than this one (lexically). */
+  last?: string;
+  /** At most this many. */
+  limit: number;
+}
+
+export interface RepositoryStore {
+  /** Creates a repository; throws RegistryError REPOSITORY_EXISTS when it exists. */
+  create(name: string, at: Date): Promise<RepositoryRecord>;
+  /** Returns the repository, creating it when missing (race-safe). */
+  getOrCreate(name: string, at: Date): Promise<RepositoryRecord>;
+  get(name: string): Promise<RepositoryRecord | undefined>;
+  getById(id: number): Promise<RepositoryRecord | undefined>;
+  /** Names in lexical order, after `last`. */
+  list(page: PageRequest): Promise<string[]>;
+  /** Deletes the repository and all its rows (links, manifests, tags, uploads). Returns false when absent. */
+  delete(id: number): Promise<boolean>;
+  count(): Promise<number>;
+}
+
+export interface BlobMetadataStore {
+  /** Records a stored blob (idempotent; keeps the first createdAt). */
+  put(digest: Digest, size: number, mediaType: string | null, at: Date): Promise<void>;
+  get(digest: Digest): Promise<BlobRecord | undefined>;
+  /** Gives a repository access to a blob (idempotent). The blob row must exist. */
+  link(repositoryId: number, digest: Digest, at: Date): Promise<void>;
+  /** The blob if and only if the repository links it. */
+  getLinked(repositoryId: number, digest: Digest): Promise<BlobRecord | undefined>;
+  /** Removes a repository's link; returns false when there was none. */
+  unlink(repositoryId: number, digest: Digest): Promise<boolean>;
+  /** Of `digests`, those the repository does NOT link (order preserved, duplicates removed). */
+  missingLinks(repositoryId: number, digests: Digest[]): Promise<Digest[]>;
+  /** Deletes the global blob row (and any links). */
+  delete(digest: Digest): Promise<boolean>;
+}
+
+export interface ManifestStore {
+  /**
+   * Stores a manifest and its references if the repository does not have it yet (idempotent by digest).
+   * Returns created=false when it already existed (the existing row is kept).
+   */
+  put(manifest: NewManifest, references: ManifestReference[]): Promise<{ created: boolean }>;
+  get(repositoryId: number, digest: Digest): Promise<ManifestRecord | undefined>;
+  /** The manifest a tag points at, with the tag resolved in the same query. */
+  getByTag(repositoryId: number, tag: string): Promise<ManifestRecord | undefined>;
+  /** Of `digests`, those manifests the repository does NOT have. */
+  missing(repositoryId: number, digests: Digest[]): Promise<Digest[]>;
+  references(repositoryId: number, digest: Digest): Promise<ManifestReference[]>;
+  /** Deletes the manifest, its references and every tag that points at it. Returns the removed tags, or undefined when absent. */
+  delete(repositoryId: number, digest: Digest): Promise<{ tags: string[] } | undefined>;
+  /** Manifests in the repository whose subject is `subject`, optionally of one artifactType, ordered by digest. */
+  referrers(repositoryId: number, subject: Digest, artifactType?: string): Promise<ReferrerRecord[]>;
+  /** Records a pull time (best effort; implementations may coalesce). */
+  touchPulled(repositoryId: number, digest: Digest, at: Date): Promise<void>;
+  /** Digests of all manifests in the repository (order by digest), paged. */
+  list(repositoryId: number, page: PageRequest): Promise<Digest[]>;
+}
+
+export interface TagStore {
+  /** Points a tag at a manifest (which must exist); returns the digest it pointed at before, if any. */
+  set(repositoryId: number, tag: string, digest: Digest, at: Date): Promise<{ previous: Digest | null }>;
+  get(repositoryId: number, tag: string): Promise<Digest | undefined>;
+  /** Tag names in lexical order, after `last`. */
+  list(repositoryId: number, page: PageRequest): Promise<string[]>;
+  /** Tags pointing at a digest, lexical order. */
+  forDigest(repositoryId: number, digest: Digest): Promise<string[]>;
+  delete(repositoryId: number, tag: string): Promise<boolean>;
+  count(repositoryId: number): Promise<number>;
+}
+
+export interface UploadStore {
+  create(record: UploadRecord): Promise<void>;
+  get(id: string): Promise<UploadRecord | undefined>;
+  touch(id: string, at: Date): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  /** Sessions not updated since `before` (for expiry of abandoned uploads). */
+  listStale(before: Date, limit: number): Promise<UploadRecord[]>;
+}
+
+/** The metadata layer: one handle with typed stores; `transaction` gives the same shape bound to one transaction. */
+export interface MetadataStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly repositories: RepositoryStore;
+  readonly blobs: BlobMetadataStore;
+  readonly manifests: ManifestStore;
+  readonly tags: TagStore;
+  readonly uploads: UploadStore;
+  /** Runs `fn` in one transaction; rolls back when it throws. Nested calls join the outer transaction. */
+  transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,79 @@
+import type { Readable } from 'node:stream';
+import type { Digest } from '../core/digest.ts';
+
+/** An inclusive byte range [start, end] within a blob. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface StoredBlob {
+  digest: Digest;
+  size: number;
+  modifiedAt: Date;
+}
+
+export interface StoredUpload {
+  uploadId: string;
+  size: number;
+  modifiedAt: Date;
+}
+
+/**
+ * Content-addressed blob storage. Every implementation passes `storage/blob-store.contract.ts`.
+ *
+ * Contract:
+ * - Blobs are immutable and stored once per digest; a blob becomes visible (stat/open) only after its
+ *   bytes were verified to hash to its digest and were made durable (fs: fsync + rename).
+ * - Upload sessions hold bytes that are not yet a blob. They are keyed by an opaque id chosen by the caller
+ *   (validated as `[A-Za-z0-9_-]{1,128}` by implementations; anything else is BLOB_UPLOAD_UNKNOWN).
+ * - Bodies stream with backpressure; nothing buffers a whole body.
+ * - Errors are `RegistryError`s: BLOB_UNKNOWN, BLOB_UPLOAD_UNKNOWN, RANGE_INVALID (append at the wrong offset,
+ *   with the current size in `detail`), DIGEST_INVALID (content does not hash to the digest),
+ *   SIZE_INVALID (fewer/more bytes than `expectedLength`), RANGE_NOT_SATISFIABLE (open beyond the end).
+ * - A body stream that errors or is destroyed mid-way (client gone) leaves no blob visible and no temporary
+ *   file behind for `putBlob`; for `appendUpload` the session keeps only whole bytes that were written, and
+ *   `uploadSize` reports them so a client can resume.
+ * - The store does not know repositories; access control lives in metadata (repository links).
+ */
+export interface BlobStore {
+  /** Short name of the driver (fs, memory, s3), for logs and metrics. */
+  readonly driver: string;
+
+  /** Creates an empty upload session. */
+  createUpload(uploadId: string): Promise<void>;
+  /** Bytes stored so far for an upload, or undefined when the session is unknown. */
+  uploadSize(uploadId: string): Promise<number | undefined>;
+  /**
+   * Appends `body` to the upload. `offset` must equal the current size (else RANGE_INVALID). When
+   * `expectedLength` is given, exactly that many bytes must arrive (else SIZE_INVALID and nothing of this
+   * chunk is kept). Returns the new size.
+   */
+  appendUpload(uploadId: string, offset: number, body: Readable, options?: { expectedLength?: number }): Promise<number>;
+  /**
+   * Verifies that the upload's bytes hash to `digest` (re-hashing when no running hash is held) and makes
+   * them the blob `digest`. The session is gone afterwards, whether it succeeded or failed with
+   * DIGEST_INVALID. If the blob already exists the upload is simply dropped. Returns the blob's size.
+   */
+  commitUpload(uploadId: string, digest: Digest): Promise<{ size: number }>;
+  /** Discards an upload session; a no-op when unknown. */
+  deleteUpload(uploadId: string): Promise<void>;
+  /** Lists upload sessions (for the reconcile pass of GC; never called at startup). */
+  listUploads(): AsyncIterable<StoredUpload>;
+
+  /** Streams a whole blob in, verifying its digest (and `expectedLength` if given) before it becomes visible. */
+  putBlob(digest: Digest, body: Readable, options?: { expectedLength?: number }): Promise<{ size: number }>;
+  /** Size of a stored blob, or undefined. */
+  stat(digest: Digest): Promise<{ size: number } | undefined>;
+  /** Opens a blob for reading, optionally a range of it. Throws BLOB_UNKNOWN / RANGE_NOT_SATISFIABLE. */
+  open(digest: Digest, range?: ByteRange): Promise<Readable>;
+  /** Deletes a blob; a no-op when absent. */
+  delete(digest: Digest): Promise<void>;
+  /** Lists stored blobs (for GC reconcile; never at startup). */
+  list(): AsyncIterable<StoredBlob>;
+
+  /** Releases resources. */
+  close(): Promise<void>;
+}
+
+export const UPLOAD_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
