@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** Parses `HOST:PORT` (IPv6 in brackets). */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
+  if (!m) throw new Error(`listen address "${value}" must be HOST:PORT`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error(`listen port ${port} is out of range`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+const listen = z.string().refine((v) => { try { parseListen(v); return true; } catch { return false; } }, { message: 'must be HOST:PORT' });
+
+/** The one configuration schema, with every default. */
+export const configSchema = z.object({
+  /** Address the server listens on. */
+  listen: listen.default('127.0.0.1:5000'),
+  /** Directory for embedded storage (blobs, SQLite, keys). */
+  dataDir: z.string().min(1).default('./data'),
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Log one line per request (at info). */
+    requests: z.boolean().default(true),
+  }).strict().default({ level: 'info', requests: true }),
+  registry: z.object({
+    /** Create a repository on the first push to it (Distribution behaviour). */
+    createRepositoryOnPush: z.boolean().default(true),
+    /** Largest manifest accepted, in bytes. */
+    maxManifestBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+    /** Upload sessions not touched for this many seconds are discarded. */
+    uploadSessionTtlSeconds: z.number().int().min(60).default(24 * 3600),
+    /** Largest page for tags list and catalog. */
+    maxPageSize: z.number().int().min(1).max(1_000_000).default(100_000),
+  }).strict().default({ createRepositoryOnPush: true, maxManifestBytes: 4 * 1024 * 1024, uploadSessionTtlSeconds: 24 * 3600, maxPageSize: 100_000 }),
+  http: z.object({
+    /** Seconds to let in-flight requests finish on SIGTERM. */
+    shutdownGraceSeconds: z.number().int().min(0).default(30),
+    /** Keep-alive timeout in seconds. */
+    keepAliveTimeoutSeconds: z.number().int().min(1).default(65),
+    /** Time allowed to receive the request headers, seconds. */
+    headersTimeoutSeconds: z.number().int().min(1).default(60),
+  }).strict().default({ shutdownGraceSeconds: 30, keepAliveTimeoutSeconds: 65, headersTimeoutSeconds: 60 }),
+}).strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

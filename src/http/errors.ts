@@ -1,0 +1,26 @@
+import type { ServerResponse } from 'node:http';
+import { errorCatalogue, isRegistryError, RegistryError } from '../core/errors.ts';
+
+/** Turns anything thrown into a RegistryError; unknown errors become INTERNAL (logged, never shown). */
+export function toRegistryError(e: unknown): RegistryError {
+  if (isRegistryError(e)) return e;
+  return new RegistryError('INTERNAL', 'internal server error', undefined, { cause: e });
+}
+
+/** Writes the OCI error JSON for `err` (headers only for HEAD). */
+export function writeOciError(res: ServerResponse, err: RegistryError, head: boolean): void {
+  const spec = errorCatalogue[err.kind];
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ errors: [{ code: spec.oci, message: err.message, detail: err.detail ?? {} }] });
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    ...(err.headers ?? {}),
+  };
+  if (spec.status === 401 && !res.hasHeader('WWW-Authenticate')) headers['WWW-Authenticate'] = 'Basic realm="cargohold"';
+  res.writeHead(spec.status, headers);
+  res.end(head ? undefined : body);
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { RegistryError } from '../core/errors.ts';
+import type { Handler, RequestContext } from './context.ts';
+import { toRegistryError, writeOciError } from './errors.ts';
+import type { HttpMetrics } from './metrics.ts';
+
+export interface HttpServerOptions {
+  log: Logger;
+  metrics: HttpMetrics;
+  /** Picks the handler for a request; sets ctx.route. Returns undefined for an unknown path. */
+  route(req: IncomingMessage, ctx: RequestContext): Handler | undefined;
+  /** Renders an error thrown by a handler (default: OCI error JSON). */
+  renderError?(req: IncomingMessage, res: ServerResponse, err: RegistryError, ctx: RequestContext): void;
+  logRequests: boolean;
+  keepAliveTimeoutSeconds: number;
+  headersTimeoutSeconds: number;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The HTTP front door: request ids, access logs, metrics, error rendering, graceful shutdown. */
+export interface HttpServer {
+  server: Server;
+  listen(host: string, port: number): Promise<{ host: string; port: number }>;
+  /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes what is left. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const { log, metrics } = options;
+  let inflight = 0;
+  let idle: (() => void) | undefined;
+
+  const server = createServer({ keepAliveTimeout: options.keepAliveTimeoutSeconds * 1000, headersTimeout: options.headersTimeoutSeconds * 1000, requestTimeout: 0 }, (req, res) => {
+    inflight++;
+    metrics.inflight.inc();
+    const started = process.hrtime.bigint();
+    const socket = req.socket;
+    const remote = socket.remoteAddress;
+    const readStart = socket.bytesRead;
+    const writeStart = socket.bytesWritten;
+    const hdrId = req.headers['x-request-id'];
+    const id = typeof hdrId === 'string' && REQUEST_ID_RE.test(hdrId) ? hdrId : randomUUID();
+    const ctx: RequestContext = { id, log, route: 'unknown' };
+    res.setHeader('X-Request-Id', id);
+    res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+
+    let finished = false;
+    let completed = false;
+    res.once('finish', () => { completed = true; });
+    const done = () => {
+      if (finished) return;
+      finished = true;
+      inflight--;
+      metrics.inflight.dec();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const status = completed ? res.statusCode : 499;
+      metrics.requests.inc({ route: ctx.route, method: req.method ?? 'UNKNOWN', status });
+      metrics.duration.observe({ route: ctx.route, method: req.method ?? 'UNKNOWN' }, seconds);
+      metrics.bytesIn.inc({ route: ctx.route }, Math.max(0, socket.bytesRead - readStart));
+      metrics.bytesOut.inc({ route: ctx.route }, Math.max(0, socket.bytesWritten - writeStart));
+      if (options.logRequests) {
+        log.info({ reqId: id, method: req.method, route: ctx.route, repository: ctx.repository, status, ms: Math.round(seconds * 1e5) / 100, remote }, 'request');
+      }
+      if (inflight === 0 && idle) idle();
+    };
+    res.once('close', done);
+
+    let handler: Handler | undefined;
+    try {
+      handler = options.route(req, ctx);
+    } catch (e) {
+      fail(req, res, ctx, e);
+      return;
+    }
+    if (!handler) {
+      fail(req, res, ctx, new RegistryError('NOT_FOUND', `no route for ${req.method} ${truncate(req.url ?? '')}`));
+      return;
+    }
+    handler(req, res, ctx).catch((e) => fail(req, res, ctx, e));
+  });
+
+  function fail(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, e: unknown): void {
+    const err = toRegistryError(e);
+    if (err.kind === 'INTERNAL' || err.kind === 'UNAVAILABLE') {
+      ctx.log.error({ reqId: ctx.id, route: ctx.route, err: err.cause ?? err }, 'request failed');
+    }
+    if (res.headersSent) {
+      // Mid-stream failure (e.g. storage error while sending a blob): cut the connection so the client sees a short body.
+      res.destroy();
+      return;
+    }
+    // Don't read the rest of a body we're refusing; ask the client to close the connection.
+    if (!req.complete) res.setHeader('Connection', 'close');
+    if (options.renderError) options.renderError(req, res, err, ctx);
+    else writeOciError(res, err, req.method === 'HEAD');
+    if (!req.complete) req.resume();
+  }
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (socket.writable) {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    } else socket.destroy();
+  });
+
+  return {
+    server,
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const addr = server.address();
+          if (addr && typeof addr === 'object') resolve({ host: addr.address, port: addr.port });
+          else resolve({ host, port });
+        });
+      });
+    },
+    async shutdown(graceMs) {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      if (inflight > 0) {
+        await Promise.race([new Promise<void>((r) => { idle = r; }), new Promise((r) => setTimeout(r, graceMs).unref())]);
+      }
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function truncate(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}

@@ -1,0 +1,316 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Clock } from '../core/clock.ts';
+import { digestAlgorithm, digestOf, parseDigest, type Digest } from '../core/digest.ts';
+import { RegistryError } from '../core/errors.ts';
+import { isRepositoryName, parseRepositoryName, parseTag } from '../core/reference.ts';
+import type { ByteRange, BlobStore } from '../storage/blob-store.ts';
+import type { ManifestRecord, MetadataStore, ReferrerRecord, RepositoryRecord } from '../metadata/types.ts';
+import { parseManifest } from './manifest-parse.ts';
+
+export interface RegistryOptions {
+  blobs: BlobStore;
+  meta: MetadataStore;
+  clock: Clock;
+  /** Create repositories on first push (Distribution behaviour). */
+  createRepositoryOnPush: boolean;
+  maxManifestBytes: number;
+  /** Largest page a listing returns. */
+  maxPageSize: number;
+}
+
+export interface BlobInfo {
+  digest: Digest;
+  size: number;
+}
+
+export interface UploadStatus {
+  id: string;
+  /** Bytes received so far. */
+  size: number;
+}
+
+/** A chunk's declared position, from Content-Range / Content-Length. */
+export interface ChunkRange {
+  start?: number;
+  end?: number;
+  length?: number;
+}
+
+export interface PutManifestResult {
+  digest: Digest;
+  subject: Digest | null;
+  created: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** The `last` value for the next page, when more remain. */
+  next?: string;
+}
+
+/** The domain services both front ends (OCI /v2/ and the ECR API) share. */
+export interface Registry {
+  getRepository(name: string): Promise<RepositoryRecord>;
+  repositoryForPush(name: string): Promise<RepositoryRecord>;
+
+  startUpload(name: string): Promise<UploadStatus>;
+  uploadStatus(name: string, id: string): Promise<UploadStatus>;
+  appendUpload(name: string, id: string, body: Readable, range: ChunkRange): Promise<UploadStatus>;
+  completeUpload(name: string, id: string, digest: string | null, body?: Readable, range?: ChunkRange): Promise<BlobInfo>;
+  cancelUpload(name: string, id: string): Promise<void>;
+  /** Single-request push: the whole blob in one body. */
+  putBlob(name: string, digest: string, body: Readable, length?: number): Promise<BlobInfo>;
+  /** Links a blob from another repository; undefined when the source repository or blob is not there. */
+  mountBlob(name: string, digest: Digest, from: string): Promise<BlobInfo | undefined>;
+
+  statBlob(name: string, digest: string): Promise<BlobInfo>;
+  openBlob(name: string, digest: Digest, range?: ByteRange): Promise<Readable>;
+  deleteBlob(name: string, digest: string): Promise<void>;
+
+  getManifest(name: string, reference: string, options?: { recordPull?: boolean }): Promise<ManifestRecord>;
+  putManifest(name: string, reference: string, contentType: string | undefined, body: Buffer): Promise<PutManifestResult>;
+  deleteManifest(name: string, reference: string): Promise<void>;
+
+  listTags(name: string, page: { last?: string; n?: number }): Promise<Page<string>>;
+  catalog(page: { last?: string; n?: number }): Promise<Page<string>>;
+  referrers(name: string, digest: string, artifactType?: string): Promise<ReferrerRecord[]>;
+}
+
+/** Tells a digest reference from a tag reference and validates it. */
+export function parseReference(reference: string): { digest: Digest } | { tag: string } {
+  if (reference.includes(':')) return { digest: parseDigest(reference) };
+  return { tag: parseTag(reference) };
+}
+
+export function createRegistry(options: RegistryOptions): Registry {
+  const { blobs, meta, clock } = options;
+
+  async function getRepository(name: string): Promise<RepositoryRecord> {
+    parseRepositoryName(name);
+    const repo = await meta.repositories.get(name);
+    if (!repo) throw new RegistryError('NAME_UNKNOWN', `repository ${name} not known to registry`, { name });
+    return repo;
+  }
+
+  async function repositoryForPush(name: string): Promise<RepositoryRecord> {
+    parseRepositoryName(name);
+    const repo = await meta.repositories.get(name);
+    if (repo) return repo;
+    if (!options.createRepositoryOnPush) throw new RegistryError('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry`, { name });
+    return meta.repositories.getOrCreate(name, clock.now());
+  }
+
+  async function session(name: string, id: string): Promise<{ repo: RepositoryRecord; size: number }> {
+    const repo = await getRepository(name);
+    const rec = /^[A-Za-z0-9_-]{1,128}$/.test(id) ? await meta.uploads.get(id) : undefined;
+    const size = rec && rec.repositoryId === repo.id ? await blobs.uploadSize(id) : undefined;
+    if (!rec || rec.repositoryId !== repo.id || size === undefined) {
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `blob upload ${id.slice(0, 130)} is unknown to repository ${name}`, { uuid: id.slice(0, 130) });
+    }
+    return { repo, size };
+  }
+
+  async function recordBlob(repoId: number, digest: Digest, size: number): Promise<void> {
+    const now = clock.now();
+    await meta.transaction(async (tx) => {
+      await tx.blobs.put(digest, size, null, now);
+      await tx.blobs.link(repoId, digest, now);
+    });
+  }
+
+  function checkChunk(range: ChunkRange, size: number): void {
+    if (range.start !== undefined && range.start !== size) {
+      throw new RegistryError('RANGE_INVALID', `chunk starts at byte ${range.start} but the upload has ${size} bytes; resume from ${size}`, { size }, {
+        headers: { Range: `0-${Math.max(size - 1, 0)}` },
+      });
+    }
+    if (range.start !== undefined && range.end !== undefined && range.length !== undefined && range.end - range.start + 1 !== range.length) {
+      throw new RegistryError('RANGE_INVALID', `Content-Range ${range.start}-${range.end} does not match Content-Length ${range.length}`, { size }, {
+        headers: { Range: `0-${Math.max(size - 1, 0)}` },
+      });
+    }
+  }
+
+  async function append(id: string, size: number, body: Readable, range: ChunkRange): Promise<number> {
+    checkChunk(range, size);
+    let expected = range.length;
+    if (expected === undefined && range.start !== undefined && range.end !== undefined) expected = range.end - range.start + 1;
+    const newSize = await blobs.appendUpload(id, size, body, expected !== undefined ? { expectedLength: expected } : undefined);
+    await meta.uploads.touch(id, clock.now());
+    return newSize;
+  }
+
+  async function resolveManifest(repoId: number, name: string, reference: string): Promise<ManifestRecord> {
+    const ref = parseReference(reference);
+    const m = 'digest' in ref ? await meta.manifests.get(repoId, ref.digest) : await meta.manifests.getByTag(repoId, ref.tag);
+    if (!m) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${name}:${reference} does not exist`, { name, reference });
+    return m;
+  }
+
+  function pageSize(n: number | undefined): number {
+    return n === undefined ? options.maxPageSize : Math.min(n, options.maxPageSize);
+  }
+
+  return {
+    getRepository,
+    repositoryForPush,
+
+    async startUpload(name) {
+      const repo = await repositoryForPush(name);
+      const id = randomUUID();
+      const now = clock.now();
+      await blobs.createUpload(id);
+      await meta.uploads.create({ id, repositoryId: repo.id, createdAt: now, updatedAt: now });
+      return { id, size: 0 };
+    },
+
+    async uploadStatus(name, id) {
+      const { size } = await session(name, id);
+      return { id, size };
+    },
+
+    async appendUpload(name, id, body, range) {
+      const { size } = await session(name, id);
+      return { id, size: await append(id, size, body, range) };
+    },
+
+    async completeUpload(name, id, digestParam, body, range) {
+      const digest = parseDigest(digestParam, 'digest query parameter');
+      const { repo, size } = await session(name, id);
+      if (body) await append(id, size, body, range ?? {});
+      let stored: { size: number };
+      try {
+        stored = await blobs.commitUpload(id, digest);
+      } finally {
+        // The store drops the session whether or not the digest matched.
+        await meta.uploads.delete(id);
+      }
+      await recordBlob(repo.id, digest, stored.size);
+      return { digest, size: stored.size };
+    },
+
+    async cancelUpload(name, id) {
+      await session(name, id);
+      await blobs.deleteUpload(id);
+      await meta.uploads.delete(id);
+    },
+
+    async putBlob(name, digestParam, body, length) {
+      const digest = parseDigest(digestParam, 'digest query parameter');
+      const repo = await repositoryForPush(name);
+      const stored = await blobs.putBlob(digest, body, length !== undefined ? { expectedLength: length } : undefined);
+      await recordBlob(repo.id, digest, stored.size);
+      return { digest, size: stored.size };
+    },
+
+    async mountBlob(name, digest, from) {
+      const repo = await repositoryForPush(name);
+      const source = isRepositoryName(from) ? await meta.repositories.get(from) : undefined;
+      if (!source) return undefined;
+      const blob = await meta.blobs.getLinked(source.id, digest);
+      if (!blob) return undefined;
+      if (!(await blobs.stat(digest))) return undefined;
+      await meta.blobs.link(repo.id, digest, clock.now());
+      return { digest, size: blob.size };
+    },
+
+    async statBlob(name, digestParam) {
+      const digest = parseDigest(digestParam);
+      const repo = await getRepository(name);
+      const blob = await meta.blobs.getLinked(repo.id, digest);
+      if (!blob) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to repository ${name}`, { digest });
+      return { digest, size: blob.size };
+    },
+
+    async openBlob(_name, digest, range) {
+      return blobs.open(digest, range);
+    },
+
+    async deleteBlob(name, digestParam) {
+      const digest = parseDigest(digestParam);
+      const repo = await getRepository(name);
+      if (!(await meta.blobs.unlink(repo.id, digest))) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to repository ${name}`, { digest });
+    },
+
+    async getManifest(name, reference, opts) {
+      const repo = await getRepository(name);
+      const m = await resolveManifest(repo.id, name, reference);
+      if (opts?.recordPull) void meta.manifests.touchPulled(repo.id, m.digest, clock.now()).catch(() => undefined);
+      return m;
+    },
+
+    async putManifest(name, reference, contentType, body) {
+      const ref = parseReference(reference);
+      if (body.length > options.maxManifestBytes) {
+        throw new RegistryError('MANIFEST_TOO_LARGE', `manifest is ${body.length} bytes; the limit is ${options.maxManifestBytes}`, { size: body.length, limit: options.maxManifestBytes });
+      }
+      const parsed = parseManifest(body, contentType);
+      let digest: Digest;
+      if ('digest' in ref) {
+        digest = digestOf(body, digestAlgorithm(ref.digest));
+        if (digest !== ref.digest) throw new RegistryError('DIGEST_INVALID', `manifest bytes hash to ${digest}, not ${ref.digest}`, { expected: ref.digest, actual: digest });
+      } else {
+        digest = digestOf(body, 'sha256');
+      }
+      const repo = await repositoryForPush(name);
+      const blobRefs = parsed.references.filter((r) => r.kind === 'blob').map((r) => r.digest);
+      const childRefs = parsed.references.filter((r) => r.kind === 'manifest').map((r) => r.digest);
+      const missingBlobs = blobRefs.length ? await meta.blobs.missingLinks(repo.id, blobRefs) : [];
+      if (missingBlobs.length) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missingBlobs[0]} which is not in repository ${name}`, { digest: missingBlobs[0], missing: missingBlobs.slice(0, 20) });
+      const missingChildren = childRefs.length ? await meta.manifests.missing(repo.id, childRefs) : [];
+      if (missingChildren.length) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `index references manifest ${missingChildren[0]} which is not in repository ${name}`, { digest: missingChildren[0], missing: missingChildren.slice(0, 20) });
+      const now = clock.now();
+      const created = await meta.transaction(async (tx) => {
+        const res = await tx.manifests.put({
+          repositoryId: repo.id,
+          digest,
+          mediaType: parsed.mediaType,
+          artifactType: parsed.artifactType,
+          subjectDigest: parsed.subject,
+          annotations: parsed.annotations ? JSON.stringify(parsed.annotations) : null,
+          size: body.length,
+          body,
+          pushedAt: now,
+        }, [...parsed.references, ...parsed.foreign]);
+        if ('tag' in ref) await tx.tags.set(repo.id, ref.tag, digest, now);
+        return res.created;
+      });
+      return { digest, subject: parsed.subject, created };
+    },
+
+    async deleteManifest(name, reference) {
+      const repo = await getRepository(name);
+      const ref = parseReference(reference);
+      if ('tag' in ref) {
+        if (!(await meta.tags.delete(repo.id, ref.tag))) throw new RegistryError('MANIFEST_UNKNOWN', `tag ${ref.tag} is unknown to repository ${name}`, { tag: ref.tag });
+        return;
+      }
+      if (!(await meta.manifests.delete(repo.id, ref.digest))) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${ref.digest} is unknown to repository ${name}`, { digest: ref.digest });
+    },
+
+    async listTags(name, page) {
+      const repo = await getRepository(name);
+      const limit = pageSize(page.n);
+      if (limit === 0) return { items: [] };
+      const items = await meta.tags.list(repo.id, { last: page.last, limit: limit + 1 });
+      return items.length > limit ? { items: items.slice(0, limit), next: items[limit - 1] } : { items };
+    },
+
+    async catalog(page) {
+      const limit = pageSize(page.n);
+      if (limit === 0) return { items: [] };
+      const items = await meta.repositories.list({ last: page.last, limit: limit + 1 });
+      return items.length > limit ? { items: items.slice(0, limit), next: items[limit - 1] } : { items };
+    },
+
+    async referrers(name, digestParam, artifactType) {
+      const digest = parseDigest(digestParam);
+      parseRepositoryName(name);
+      const repo = await meta.repositories.get(name);
+      if (!repo) return [];
+      return meta.manifests.referrers(repo.id, digest, artifactType);
+    },
+  };
+}
+
