@@ -95,7 +95,8 @@ export async function startApp(config: Readonly<Config>, options: { log?: Logger
     await blobs.close();
     throw e;
   }
-  log.info({ address: `${address.host}:${address.port}`, host: address.host, port: address.port, dataDir }, 'listening');
+  // Always announced (whatever the log level): supervisors and tests read the bound port from it.
+  log.child({}, { level: 'info' }).info({ address: `${address.host}:${address.port}`, host: address.host, port: address.port, dataDir }, 'listening');
 
   return {
     config, log, registry, meta, blobs, http, address,

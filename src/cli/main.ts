@@ -1,6 +1,5 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, readConfigFile, validateConfig } from '../config/load.ts';
-import { serveCommand } from './serve.ts';
 
 /** Builds the `cargohold` command tree. Exported for tests. */
 export function buildProgram(): Command {
@@ -18,6 +17,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent; also CARGOHOLD_LOG_LEVEL')
     .action(async (opts: { config?: string; listen?: string; dataDir?: string; logLevel?: string }) => {
       const config = loadConfig({ file: opts.config, env: process.env, overrides: { listen: opts.listen, dataDir: opts.dataDir, logLevel: opts.logLevel } });
+      const { serveCommand } = await import('./serve.ts');
       await serveCommand(config);
     });
 
