@@ -1,0 +1,98 @@
+import { sql } from 'kysely';
+import { RegistryError } from '../../core/errors.ts';
+import type { Digest } from '../../core/digest.ts';
+import type { BlobMetadataStore, BlobRecord } from '../types.ts';
+import type { StoreContext } from './context.ts';
+import { chunks, distinct, IN_LIST_CHUNK, toBlob } from './rows.ts';
+
+const columns = ['blobs.digest', 'blobs.size', 'blobs.media_type', 'blobs.created_at'] as const;
+
+/** Portable (Kysely-only) BlobMetadataStore. */
+export function createBlobStore({ db }: StoreContext): BlobMetadataStore {
+  async function get(digest: Digest): Promise<BlobRecord | undefined> {
+    const row = await db.selectFrom('blobs').select(columns).where('digest', '=', digest).executeTakeFirst();
+    return row && toBlob(row);
+  }
+
+  return {
+    async put(digest, size, mediaType, at) {
+      await db
+        .insertInto('blobs')
+        .values({ digest, size, media_type: mediaType, created_at: at.getTime() })
+        // Keep the first row; only fill in a media type learnt later (a write only in that case).
+        .onConflict((oc) =>
+          oc
+            .column('digest')
+            .doUpdateSet({ media_type: (eb) => eb.ref('excluded.media_type') })
+            .where('blobs.media_type', 'is', null)
+            .where('excluded.media_type', 'is not', null),
+        )
+        .execute();
+    },
+
+    get,
+
+    async link(repositoryId, digest, at) {
+      // INSERT … SELECT FROM blobs: links only an existing blob, in one statement. Casts give the
+      // parameters a type on PostgreSQL.
+      const r = await db
+        .insertInto('repository_blobs')
+        .columns(['repository_id', 'digest', 'created_at'])
+        .expression(
+          db
+            .selectFrom('blobs')
+            .select([
+              sql<number>`cast(${repositoryId} as integer)`.as('repository_id'),
+              'blobs.digest',
+              sql<number>`cast(${at.getTime()} as bigint)`.as('created_at'),
+            ])
+            .where('blobs.digest', '=', digest),
+        )
+        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+        .executeTakeFirst();
+      if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) return;
+      if (!(await get(digest))) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not stored`, { digest });
+    },
+
+    async getLinked(repositoryId, digest) {
+      const row = await db
+        .selectFrom('repository_blobs')
+        .innerJoin('blobs', 'blobs.digest', 'repository_blobs.digest')
+        .select(columns)
+        .where('repository_blobs.repository_id', '=', repositoryId)
+        .where('repository_blobs.digest', '=', digest)
+        .executeTakeFirst();
+      return row && toBlob(row);
+    },
+
+    async unlink(repositoryId, digest) {
+      const r = await db
+        .deleteFrom('repository_blobs')
+        .where('repository_id', '=', repositoryId)
+        .where('digest', '=', digest)
+        .executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+
+    async missingLinks(repositoryId, digests) {
+      const wanted = distinct(digests);
+      const found = new Set<string>();
+      for (const part of chunks(wanted, IN_LIST_CHUNK)) {
+        const rows = await db
+          .selectFrom('repository_blobs')
+          .select('digest')
+          .where('repository_id', '=', repositoryId)
+          .where('digest', 'in', part)
+          .execute();
+        for (const r of rows) found.add(r.digest);
+      }
+      return wanted.filter((d) => !found.has(d));
+    },
+
+    async delete(digest) {
+      // Links go with the row (ON DELETE CASCADE).
+      const r = await db.deleteFrom('blobs').where('digest', '=', digest).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { Selectable } from 'kysely';
+import type { BlobsTable, ManifestsTable, RepositoriesTable } from '../db.ts';
+import type { BlobRecord, ManifestRecord, RepositoryRecord } from '../types.ts';
+
+/** Row → record mappers shared by the portable stores and the SQLite fast paths. */
+
+export const manifestColumns = [
+  'repository_id',
+  'digest',
+  'media_type',
+  'artifact_type',
+  'subject_digest',
+  'annotations',
+  'size',
+  'body',
+  'pushed_at',
+  'last_pulled_at',
+] as const;
+
+export function toRepository(r: Pick<Selectable<RepositoriesTable>, 'id' | 'name' | 'created_at'>): RepositoryRecord {
+  return { id: Number(r.id), name: r.name, createdAt: new Date(Number(r.created_at)) };
+}
+
+export function toBlob(r: Selectable<BlobsTable>): BlobRecord {
+  return { digest: r.digest, size: Number(r.size), mediaType: r.media_type, createdAt: new Date(Number(r.created_at)) };
+}
+
+export function toManifest(r: Selectable<ManifestsTable>): ManifestRecord {
+  return {
+    repositoryId: Number(r.repository_id),
+    digest: r.digest,
+    mediaType: r.media_type,
+    artifactType: r.artifact_type,
+    subjectDigest: r.subject_digest,
+    annotations: r.annotations,
+    size: Number(r.size),
+    body: r.body,
+    pushedAt: new Date(Number(r.pushed_at)),
+    lastPulledAt: r.last_pulled_at === null ? null : new Date(Number(r.last_pulled_at)),
+  };
+}
+
+/** Distinct values in first-seen order. */
+export function distinct<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+/** Splits `values` into slices of at most `size` (keeps IN-lists and multi-row inserts under parameter limits). */
+export function chunks<T>(values: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
+  return out;
+}
+
+/** Largest IN-list per statement; far below SQLite's 32766 and PostgreSQL's 65535 bind parameters. */
+export const IN_LIST_CHUNK = 500;
