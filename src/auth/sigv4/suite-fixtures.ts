@@ -7,10 +7,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SigV4Request } from './parse.ts';
 
+/** Root of the committed AWS test-suite vectors. */
 export const SUITE_DIR = new URL('./fixtures/aws-sig-v4-test-suite/', import.meta.url).pathname;
+/** The suite's example secret key (public test data). */
 export const SUITE_SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
+/** The suite's example access key id. */
 export const SUITE_ACCESS_KEY = 'AKIDEXAMPLE';
 
+/** One vector: the request as the server would see it plus the expected stages. */
 export interface SuiteVector {
   name: string;
   request: SigV4Request;
@@ -44,6 +48,7 @@ export function parseRawRequest(text: string): { request: Omit<SigV4Request, 'bo
   return { request: { method, path: q < 0 ? uri : uri.slice(0, q), query: q < 0 ? '' : uri.slice(q + 1), headers }, body };
 }
 
+/** Lower-case hex SHA-256 of a UTF-8 string. */
 export const sha256Hex = (data: string): string => createHash('sha256').update(data).digest('hex');
 
 /** Loads every vector directory below the suite root. */

@@ -8,8 +8,10 @@ import type { HttpRequest } from '@smithy/types';
 import { NodeSha256 } from './canonical.ts';
 import type { SigV4Request } from './parse.ts';
 
+/** Credentials the test client signs with. */
 export interface TestCredentials { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
 
+/** Request shape for the test client; defaults to an ECR JSON POST to localhost:5000. */
 export interface TestRequestInput {
   method?: string;
   path?: string;
@@ -19,6 +21,7 @@ export interface TestRequestInput {
   host?: string;
 }
 
+/** X-Amz-Target sent by default. */
 export const ECR_TARGET = 'AmazonEC2ContainerRegistry_V20150921.DescribeRepositories';
 
 function httpRequest(input: TestRequestInput): HttpRequest {
