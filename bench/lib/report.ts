@@ -32,7 +32,9 @@ export function formatValue(value: number | null, unit: Metric['unit']): string 
     case 'count':
       return nf(0).format(value);
     case 's':
-      return `${nf(1).format(value)} s`;
+      return `${nf(value < 10 ? 2 : 1).format(value)} s`;
+    case 'µs':
+      return `${nf(0).format(value)} µs`;
     case 'req/s':
       return `${nf(0).format(value)} req/s`;
     default:

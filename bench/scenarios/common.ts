@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { PatternData } from '../lib/data.ts';
-import { track, type RssReport, toMiB } from '../lib/proc.ts';
+import { readCpuSeconds, track, type RssReport, toMiB } from '../lib/proc.ts';
 import type { Metric, ScenarioContext } from '../lib/types.ts';
 
 /** An AbortSignal that fires at the scenario's deadline. */
@@ -53,4 +53,22 @@ export function rssGrowthMetric(key: string, label: string, rss: RssReport, use:
 
 export function rssDetails(rss: RssReport): Record<string, number> {
   return { beforeMiB: toMiB(rss.beforeBytes), peakMiB: toMiB(rss.peakBytes), afterMiB: toMiB(rss.afterBytes), samples: rss.samples };
+}
+
+/**
+ * Server CPU (user + system, from /proc/<pid>/stat) spent between now and the call of the returned function.
+ * Normalised per unit of work it is a load-independent companion to the throughput numbers on a shared machine.
+ */
+export function cpuMeter(pid: number): () => number | null {
+  const c0 = readCpuSeconds(pid);
+  return () => {
+    const c1 = readCpuSeconds(pid);
+    return c0 !== null && c1 !== null ? c1 - c0 : null;
+  };
+}
+
+export function cpuMetric(key: string, label: string, cpuSeconds: number | null, units: number, unit: 's' | 'ms' | 'µs'): Metric {
+  const scale = unit === 's' ? 1 : unit === 'ms' ? 1e3 : 1e6;
+  const value = cpuSeconds === null || units <= 0 ? null : (cpuSeconds / units) * scale;
+  return { key, label, unit, value: value === null ? null : Math.round(value * 1000) / 1000 };
 }

@@ -2,7 +2,7 @@ import { MEDIA, makeImage } from '../lib/data.ts';
 import { runLoad } from '../lib/loadgen.ts';
 import { round } from '../lib/stats.ts';
 import type { Scenario } from '../lib/types.ts';
-import { deadlineSignal } from './common.ts';
+import { cpuMeter, cpuMetric, deadlineSignal } from './common.ts';
 
 /** 6. GET /v2/<repo>/manifests/<tag> with the standard Accept header, closed loop, fixed duration. */
 export const manifestGet: Scenario = {
@@ -22,7 +22,9 @@ export const manifestGet: Scenario = {
     const url = `${server.url}/v2/${repo}/manifests/latest`;
     const kind = { type: 'manifest' } as const;
     await runLoad(config.loadgen, { url, kind, connections: config.manifestConnections, durationSec: config.warmupSec });
+    const cpu = cpuMeter(server.pid);
     const r = await runLoad(config.loadgen, { url, kind, connections: config.manifestConnections, durationSec: config.manifestDurationSec });
+    const cpuSeconds = cpu();
     ctx.details.load = r;
     const perRequest = r.requests ? r.bytes / r.requests : 0;
     if (r.requests && perRequest < image.manifest.data.length) throw new Error(`responses average ${round(perRequest)} bytes, smaller than the manifest`);
@@ -31,6 +33,7 @@ export const manifestGet: Scenario = {
       { key: 'p50', label: 'latency p50', unit: 'ms', value: round(r.p50Ms, 2) },
       { key: 'p99', label: 'latency p99', unit: 'ms', value: round(r.p99Ms, 2), target: { op: '<', value: 25 } },
       { key: 'errors', label: 'errors / non-2xx', unit: 'count', value: r.errors, target: { op: '<', value: 1 } },
+      cpuMetric('cpu', 'server CPU per request', cpuSeconds, r.requests, 'µs'),
     ];
   },
 };

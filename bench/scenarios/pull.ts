@@ -1,7 +1,7 @@
 import { RssSampler, toMiB, type RssReport } from '../lib/proc.ts';
-import { mbPerSec, median, round } from '../lib/stats.ts';
+import { MB, mbPerSec, median, round } from '../lib/stats.ts';
 import type { Scenario } from '../lib/types.ts';
-import { checkDeadline, deadlineSignal, ensureBigBlob, rssDetails, rssGrowthMetric } from './common.ts';
+import { checkDeadline, cpuMeter, cpuMetric, deadlineSignal, ensureBigBlob, rssDetails, rssGrowthMetric } from './common.ts';
 
 /** 3. GET the big blob, consuming it through sha256 and checking the digest. */
 export const pull: Scenario = {
@@ -13,6 +13,7 @@ export const pull: Scenario = {
     const big = await ensureBigBlob(ctx);
     const rates: number[] = [];
     const sampler = new RssSampler(server.pid).start();
+    const cpu = cpuMeter(server.pid);
     let rss: RssReport;
     try {
       for (let i = 0; i < config.bigRepeats; i++) {
@@ -31,6 +32,7 @@ export const pull: Scenario = {
     return [
       { key: 'rate', label: 'throughput', unit: 'MB/s', value: round(median(rates)), target: { op: '>=', value: 900 } },
       rssGrowthMetric('rss', 'server peak RSS growth', rss),
+      cpuMetric('cpu', 'server CPU per GB', cpu(), (rates.length * big.data.size) / (1000 * MB), 's'),
     ];
   },
 };

@@ -1,8 +1,8 @@
 import { PatternData } from '../lib/data.ts';
 import { RssSampler, toMiB, type RssReport } from '../lib/proc.ts';
-import { mbPerSec, median, round } from '../lib/stats.ts';
+import { MB, mbPerSec, median, round } from '../lib/stats.ts';
 import type { Scenario } from '../lib/types.ts';
-import { checkDeadline, deadlineSignal, rssDetails, rssGrowthMetric, syncDisks } from './common.ts';
+import { checkDeadline, cpuMeter, cpuMetric, deadlineSignal, rssDetails, rssGrowthMetric, syncDisks } from './common.ts';
 
 /** 2. POST, PATCH fixed-size chunks with Content-Range (each to the Location the previous answer gave), PUT ?digest=. */
 export const pushChunked: Scenario = {
@@ -17,11 +17,13 @@ export const pushChunked: Scenario = {
     const rates: number[] = [];
     const sampler = new RssSampler(server.pid).start();
     let rss: RssReport;
+    let cpuSeconds: number | null = 0;
     try {
       for (const blob of blobs) {
         checkDeadline(ctx, 'chunked push');
         await syncDisks();
         const signal = deadlineSignal(ctx);
+        const cpu = cpuMeter(server.pid);
         const t0 = performance.now();
         let upload = await client.startUpload(repo, signal);
         for (let offset = 0; offset < blob.size; offset += config.chunkBytes) {
@@ -30,6 +32,8 @@ export const pushChunked: Scenario = {
         }
         await client.finishUpload(upload, blob.digest(), null, 0, signal);
         rates.push(mbPerSec(blob.size, performance.now() - t0));
+        const used = cpu();
+        cpuSeconds = cpuSeconds === null || used === null ? null : cpuSeconds + used;
       }
     } finally {
       rss = sampler.stop();
@@ -39,6 +43,7 @@ export const pushChunked: Scenario = {
     return [
       { key: 'rate', label: 'throughput', unit: 'MB/s', value: round(median(rates)) },
       rssGrowthMetric('rss', 'server peak RSS growth', rss),
+      cpuMetric('cpu', 'server CPU per GB', cpuSeconds, (rates.length * config.chunkedBytes) / (1000 * MB), 's'),
     ];
   },
 };

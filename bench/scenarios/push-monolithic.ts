@@ -1,8 +1,8 @@
 import { PatternData } from '../lib/data.ts';
 import { RssSampler, toMiB, type RssReport } from '../lib/proc.ts';
-import { mbPerSec, median, round } from '../lib/stats.ts';
+import { MB, mbPerSec, median, round } from '../lib/stats.ts';
 import type { Scenario } from '../lib/types.ts';
-import { checkDeadline, deadlineSignal, rssDetails, rssGrowthMetric, syncDisks } from './common.ts';
+import { checkDeadline, cpuMeter, cpuMetric, deadlineSignal, rssDetails, rssGrowthMetric, syncDisks } from './common.ts';
 
 /** 1. POST, then one PUT ?digest= whose body is streamed from a generator (digest precomputed by a streaming pass). */
 export const pushMonolithic: Scenario = {
@@ -17,13 +17,17 @@ export const pushMonolithic: Scenario = {
     const rates: number[] = [];
     const sampler = new RssSampler(server.pid).start();
     let rss: RssReport;
+    let cpuSeconds: number | null = 0;
     try {
       for (const blob of blobs) {
         checkDeadline(ctx, 'monolithic push');
         await syncDisks();
+        const cpu = cpuMeter(server.pid);
         const t0 = performance.now();
         await client.pushBlob(repo, blob.digest(), blob.stream(), blob.size, deadlineSignal(ctx));
         rates.push(mbPerSec(blob.size, performance.now() - t0));
+        const used = cpu();
+        cpuSeconds = cpuSeconds === null || used === null ? null : cpuSeconds + used;
       }
     } finally {
       rss = sampler.stop();
@@ -35,6 +39,7 @@ export const pushMonolithic: Scenario = {
     return [
       { key: 'rate', label: 'throughput', unit: 'MB/s', value: round(median(rates)), target: { op: '>=', value: 400 } },
       rssGrowthMetric('rss', 'server peak RSS growth', rss),
+      cpuMetric('cpu', 'server CPU per GB', cpuSeconds, (rates.length * config.bigBlobBytes) / (1000 * MB), 's'),
     ];
   },
 };

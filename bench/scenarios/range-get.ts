@@ -2,7 +2,7 @@ import { runLoad } from '../lib/loadgen.ts';
 import { RssSampler, toMiB } from '../lib/proc.ts';
 import { MB, round } from '../lib/stats.ts';
 import type { Scenario } from '../lib/types.ts';
-import { ensureBigBlob, rssDetails, rssGrowthMetric } from './common.ts';
+import { cpuMeter, cpuMetric, ensureBigBlob, rssDetails, rssGrowthMetric } from './common.ts';
 
 /** 7. Random 1 MiB Range GETs of the big blob; the server's RSS must stay flat. */
 export const rangeGet: Scenario = {
@@ -19,12 +19,14 @@ export const rangeGet: Scenario = {
 
     const url = `${server.url}/v2/${big.repo}/blobs/${big.digest}`;
     const sampler = new RssSampler(server.pid).start();
+    const cpu = cpuMeter(server.pid);
     const r = await runLoad(config.loadgen, {
       url,
       kind: { type: 'range', blobSize: big.data.size, rangeBytes: config.rangeBytes },
       connections: config.rangeConnections,
       durationSec: config.rangeDurationSec,
     });
+    const cpuSeconds = cpu();
     const rss = sampler.stop();
     ctx.details.load = r;
     ctx.details.rss = rssDetails(rss);
@@ -36,6 +38,7 @@ export const rangeGet: Scenario = {
       { key: 'mbps', label: 'throughput', unit: 'MB/s', value: round(r.bytes / MB / r.durationSec) },
       { key: 'p99', label: 'latency p99', unit: 'ms', value: round(r.p99Ms, 2) },
       { key: 'errors', label: 'errors / non-2xx', unit: 'count', value: r.errors, target: { op: '<', value: 1 } },
+      cpuMetric('cpu', 'server CPU per request', cpuSeconds, r.requests, 'µs'),
       { key: 'rssBefore', label: 'server RSS before', unit: 'MiB', value: toMiB(rss.beforeBytes) },
       { key: 'rssAfter', label: 'server RSS after', unit: 'MiB', value: toMiB(rss.afterBytes) },
       rssGrowthMetric('rssGrowth', 'server RSS growth (after − before)', rss, 'after'),

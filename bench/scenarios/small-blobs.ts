@@ -1,7 +1,7 @@
 import { KiB, randomBlob } from '../lib/data.ts';
 import { percentile, round, runPool } from '../lib/stats.ts';
 import type { Scenario } from '../lib/types.ts';
-import { deadlineSignal } from './common.ts';
+import { cpuMeter, cpuMetric, deadlineSignal } from './common.ts';
 
 /** 4. Many small blobs (POST + PUT ?digest= each) from concurrent clients. */
 export const smallBlobs: Scenario = {
@@ -13,6 +13,7 @@ export const smallBlobs: Scenario = {
     const blobs = Array.from({ length: config.smallBlobs }, () => randomBlob(config.smallBlobMinBytes, config.smallBlobMaxBytes));
     const latencies = new Float64Array(blobs.length);
     const signal = deadlineSignal(ctx);
+    const cpu = cpuMeter(ctx.server.pid);
     const t0 = performance.now();
     await runPool(blobs.length, config.smallBlobConcurrency, ctx.deadline, async (i) => {
       const s = performance.now();
@@ -20,11 +21,13 @@ export const smallBlobs: Scenario = {
       latencies[i] = performance.now() - s;
     });
     const sec = (performance.now() - t0) / 1000;
+    const cpuSeconds = cpu();
     ctx.details.seconds = round(sec, 3);
     ctx.details.pushLatencyMs = { p50: round(percentile(latencies, 50), 2), p99: round(percentile(latencies, 99), 2) };
     return [
       { key: 'rate', label: 'blobs per second', unit: 'blobs/s', value: round(blobs.length / sec) },
       { key: 'p99', label: 'p99 per blob (POST+PUT)', unit: 'ms', value: round(percentile(latencies, 99), 2) },
+      cpuMetric('cpu', 'server CPU per blob', cpuSeconds, blobs.length, 'ms'),
     ];
   },
 };
