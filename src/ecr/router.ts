@@ -1,0 +1,139 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { AccessService } from '../auth/access.ts';
+import { AuthError } from '../auth/sigv4/index.ts';
+import type { Clock } from '../core/clock.ts';
+import { errorCatalogue, isRegistryError } from '../core/errors.ts';
+import { readBody, sha256Hex } from '../http/body.ts';
+import type { Handler, RequestContext } from '../http/context.ts';
+import type { Registry } from '../registry/registry.ts';
+import { ECR_OPERATIONS, ECR_TARGET_PREFIX, operationModuleName } from './catalogue.ts';
+import type { EcrContext, EcrOperation, EcrSettings } from './context.ts';
+import { EcrError } from './errors.ts';
+import type { TokenCodec } from './pagination.ts';
+
+export interface EcrRoutesOptions {
+  registry: Registry;
+  access: AccessService;
+  clock: Clock;
+  tokens: TokenCodec;
+  settings: EcrSettings;
+  log: Logger;
+}
+
+const KNOWN = new Set<string>(ECR_OPERATIONS);
+/** UploadLayerPart carries up to 20 MiB base64-encoded; everything else is small. */
+const LARGE_BODY_OPS = new Set(['UploadLayerPart']);
+const MAX_BODY = 12 * 1024 * 1024;
+const MAX_LARGE_BODY = 30 * 1024 * 1024;
+const JSON_TYPE = 'application/x-amz-json-1.1';
+
+/**
+ * The ECR control plane: `POST /` with `X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.<Operation>`,
+ * AWS JSON 1.1, every request SigV4-verified. Operation modules load on first use.
+ */
+export function createEcrRoutes(options: EcrRoutesOptions): (req: IncomingMessage, ctx: RequestContext) => Handler | undefined {
+  const modules = new Map<string, Promise<EcrOperation>>();
+  const load = (op: string) => {
+    let m = modules.get(op);
+    if (!m) {
+      m = import(`./operations/${operationModuleName(op)}.ts`).then((mod: { default: EcrOperation }) => mod.default);
+      modules.set(op, m);
+    }
+    return m;
+  };
+
+  return (req, rctx) => {
+    const target = req.headers['x-amz-target'];
+    if (req.method !== 'POST' || (req.url !== '/' && !req.url?.startsWith('/?')) || typeof target !== 'string') return undefined;
+    rctx.route = 'ecr';
+    return async (_req, res) => {
+      const op = target.startsWith(ECR_TARGET_PREFIX) ? target.slice(ECR_TARGET_PREFIX.length) : '';
+      rctx.route = KNOWN.has(op) ? `ecr:${op}` : 'ecr';
+      try {
+        if (!KNOWN.has(op)) throw new EcrError('UnknownOperationException', `Unknown operation ${target.slice(0, 200)}`);
+        const body = await readBody(req, LARGE_BODY_OPS.has(op) ? MAX_LARGE_BODY : MAX_BODY).catch((e) => {
+          if (isRegistryError(e) && e.kind === 'BODY_TOO_LARGE') throw new EcrError('InvalidParameterException', `Request body too large: ${e.message}`);
+          throw e;
+        });
+        const { principal, region } = await options.access.authenticateSigV4(req, sha256Hex(body));
+        let input: unknown;
+        try {
+          input = body.length ? JSON.parse(body.toString('utf8')) : {};
+        } catch {
+          throw new EcrError('SerializationException', 'Request body is not valid JSON');
+        }
+        if (!input || typeof input !== 'object' || Array.isArray(input)) throw new EcrError('SerializationException', 'Request body must be a JSON object');
+        const identity = options.access.identity;
+        const ctx: EcrContext = {
+          requestId: rctx.id,
+          principal,
+          region,
+          accountId: identity.accountId,
+          registry: options.registry,
+          access: options.access,
+          clock: options.clock,
+          tokens: options.tokens,
+          settings: options.settings,
+          log: options.log,
+          sourceIp: req.socket.remoteAddress,
+          repositoryArn: (name) => identity.repositoryArn(name),
+          repositoryUri: (name) => `${options.settings.registryHost}/${name}`,
+          async authorize(action, repositoryName) {
+            const decision = await options.access.authorize({
+              principal,
+              action: `ecr:${action}`,
+              resource: repositoryName ? identity.repositoryArn(repositoryName) : '*',
+              repositoryName,
+              sourceIp: req.socket.remoteAddress,
+              secure: (req.socket as { encrypted?: boolean }).encrypted === true,
+            });
+            if (!decision.allowed) throw new EcrError('AccessDeniedException', decision.message ?? `User: ${principal.arn} is not authorized to perform: ecr:${action}`);
+          },
+        };
+        const operation = await load(op);
+        const output = await operation(input as Record<string, unknown>, ctx);
+        send(res, rctx.id, 200, output);
+      } catch (e) {
+        renderError(res, rctx, e, options.log);
+      }
+    };
+  };
+}
+
+function send(res: ServerResponse, requestId: string, status: number, value: unknown, extraHeaders: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': JSON_TYPE, 'Content-Length': Buffer.byteLength(body), 'x-amzn-RequestId': requestId, ...extraHeaders });
+  res.end(body);
+}
+
+/** Renders any failure as AWS JSON 1.1 (`__type`, `message`); only real faults are ServerException 500. */
+export function renderError(res: ServerResponse, rctx: RequestContext, e: unknown, log: Logger): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  let type: string;
+  let message: string;
+  let status = 400;
+  let extra: Record<string, unknown> = {};
+  if (e instanceof EcrError) {
+    ({ type, message, status, extra } = e);
+  } else if (e instanceof AuthError) {
+    type = e.code;
+    message = e.message;
+    status = e.status;
+  } else if (isRegistryError(e)) {
+    const spec = errorCatalogue[e.kind];
+    type = spec.ecr;
+    message = e.message;
+    status = 'ecrStatus' in spec ? spec.ecrStatus : 400;
+    if (status >= 500) log.error({ reqId: rctx.id, route: rctx.route, err: e.cause ?? e }, 'request failed');
+  } else {
+    log.error({ reqId: rctx.id, route: rctx.route, err: e }, 'request failed');
+    type = 'ServerException';
+    message = 'An internal error occurred';
+    status = 500;
+  }
+  send(res, rctx.id, status, { __type: type, message, ...extra }, { 'x-amzn-ErrorType': type });
+}
