@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { measureBaseline, type Baseline } from './lib/baseline.ts';
 import { RegistryClient } from './lib/client.ts';
 import { makeConfig } from './lib/config.ts';
 import { wrkAvailable } from './lib/loadgen.ts';
@@ -91,6 +92,7 @@ async function main(): Promise<number> {
   const startErrors = new Map<ServerName, string>();
   const clients: RegistryClient[] = [];
 
+  let aborted = false;
   let stopping: Promise<void> | undefined;
   const stopAll = (): Promise<void> =>
     (stopping ??= (async () => {
@@ -99,6 +101,7 @@ async function main(): Promise<number> {
       killTracked('SIGKILL'); // anything left (wrk, sync)
     })());
   const onSignal = (signal: NodeJS.Signals): void => {
+    aborted = true;
     log(`${signal}: stopping servers`);
     killTracked('SIGTERM');
     void stopAll().finally(() => process.exit(130));
@@ -108,6 +111,7 @@ async function main(): Promise<number> {
   // Whole-run bound: every scenario has its own limit; this catches anything else.
   const limitMs = (cli.scenarios.length * cli.servers.length * config.scenarioTimeoutMs) + 120_000;
   const watchdog = setTimeout(() => {
+    aborted = true;
     log(`run exceeded ${Math.round(limitMs / 1000)} s: stopping`);
     killTracked('SIGTERM');
     void stopAll().finally(() => process.exit(1));
@@ -115,7 +119,10 @@ async function main(): Promise<number> {
   watchdog.unref();
 
   const results: ScenarioResult[] = [];
+  let baseline: Baseline | undefined;
   try {
+    baseline = await measureBaseline(config.bigBlobBytes);
+    log(`baseline: sha256 ${baseline.sha256MBps} MB/s on one core, disk write + fsync ${baseline.diskWriteFsyncMBps} MB/s`);
     for (const name of cli.servers) {
       try {
         const server = await startServer(name);
@@ -136,9 +143,11 @@ async function main(): Promise<number> {
 
     // Scenario by scenario, each server in turn, so drift in the shared machine's load hits both alike.
     for (const scenario of cli.scenarios) {
+      if (aborted) break;
       const result: ScenarioResult = { id: scenario.id, title: scenario.title, description: scenario.describe(config), runs: {} };
       results.push(result);
       for (const name of cli.servers) {
+        if (aborted) break;
         const server = running.get(name);
         const loadAvg = loadAverage();
         if (!server || !server.alive()) {
@@ -162,6 +171,7 @@ async function main(): Promise<number> {
             log: (m) => log(`  ${name}: ${m}`),
           });
         } catch (err) {
+          if (aborted) break;
           run.status = 'error';
           run.error = `${(err as Error).message}${server.alive() ? '' : `\nserver exited:\n${server.logTail()}`}`;
           log(`  ${name} failed: ${run.error}`);
@@ -192,11 +202,12 @@ async function main(): Promise<number> {
     '',
     versions,
     '',
+    ...(baseline ? [`Machine baseline (same run): sha256 ${baseline.sha256MBps.toLocaleString('en-US')} MB/s on one core; writing ${Math.round(baseline.bytes / 2 ** 20)} MiB + fsync in the temp dir ${baseline.diskWriteFsyncMBps.toLocaleString('en-US')} MB/s.`, ''] : []),
   ];
   const footer = [
     '',
     `MB = 10^6 bytes. Throughputs in scenarios 1–3 are medians of ${config.bigRepeats} run(s). RSS is the server's VmRSS (/proc, polled every 100 ms).`,
-    loadgenNote + '.',
+    ...(cli.scenarios.some((s) => s.id === 6 || s.id === 7) ? [loadgenNote + '.'] : []),
     ...cli.scenarios.map((s) => `${s.id}. ${s.describe(config)}`).map((l) => `- ${l}`),
     ...(notes.length ? ['', 'Notes:', ...notes.map((n) => `- ${n}`)] : []),
   ];
@@ -216,6 +227,7 @@ async function main(): Promise<number> {
     seconds,
     argv: process.argv.slice(2),
     config,
+    baseline,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim(), memGiB: round(totalmem() / 2 ** 30, 1), node: process.version, loadAverageStart: loadStart, loadAverageEnd: loadAverage() },
     servers: Object.fromEntries(cli.servers.map((n) => [n, { version: running.get(n)?.version ?? null, startError: startErrors.get(n) ?? null }])),
     scenarios: results,

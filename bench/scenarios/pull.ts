@@ -7,7 +7,7 @@ import { checkDeadline, cpuMeter, cpuMetric, deadlineSignal, ensureBigBlob, rssD
 export const pull: Scenario = {
   id: 3,
   title: 'blob pull',
-  describe: (c) => `GET the ${toMiB(c.bigBlobBytes)} MiB blob, hashing the body as it arrives (digest checked); median of ${c.bigRepeats}`,
+  describe: (c) => `GET the ${toMiB(c.bigBlobBytes)} MiB blob, hashing the body as it arrives (lean socket reader; digest checked); median of ${c.bigRepeats}`,
   async run(ctx) {
     const { config, client, server } = ctx;
     const big = await ensureBigBlob(ctx);
@@ -19,7 +19,7 @@ export const pull: Scenario = {
       for (let i = 0; i < config.bigRepeats; i++) {
         checkDeadline(ctx, 'pull');
         const t0 = performance.now();
-        const { bytes, hex } = await client.getBlob(big.repo, big.digest, undefined, deadlineSignal(ctx));
+        const { bytes, hex } = await client.pullBlobFast(big.repo, big.digest, deadlineSignal(ctx));
         const ms = performance.now() - t0;
         if (bytes !== big.data.size || `sha256:${hex}` !== big.digest) throw new Error(`pulled ${bytes} bytes with digest sha256:${hex}, expected ${big.data.size} / ${big.digest}`);
         rates.push(mbPerSec(bytes, ms));
