@@ -14,6 +14,12 @@ export interface Database {
   manifest_references: ManifestReferencesTable;
   tags: TagsTable;
   uploads: UploadsTable;
+  ecr_repository_settings: EcrRepositorySettingsTable;
+  ecr_repository_policies: EcrRepositoryPoliciesTable;
+  ecr_repository_tags: EcrRepositoryTagsTable;
+  ecr_registry_policy: EcrRegistryPolicyTable;
+  ecr_account_settings: EcrAccountSettingsTable;
+  ecr_creation_templates: EcrCreationTemplatesTable;
 }
 
 /** A numeric column as written (number) and as read (number on SQLite, possibly string on PostgreSQL). */
@@ -78,6 +84,60 @@ export interface TagsTable {
 export interface UploadsTable {
   id: string;
   repository_id: number;
+  created_at: Int;
+  updated_at: Int;
+}
+
+/** Per-repository ECR settings (migration 0002); `tag_mutability_filters` is a JSON array. */
+export interface EcrRepositorySettingsTable {
+  repository_id: number;
+  image_tag_mutability: string;
+  tag_mutability_filters: string;
+  /** 0 or 1. */
+  scan_on_push: number;
+  encryption_type: string;
+  kms_key: string | null;
+  updated_at: Int;
+}
+
+export interface EcrRepositoryPoliciesTable {
+  repository_id: number;
+  policy_text: string;
+  updated_at: Int;
+}
+
+export interface EcrRepositoryTagsTable {
+  repository_id: number;
+  tag_key: string;
+  tag_value: string;
+}
+
+/** At most one row (id = 1). */
+export interface EcrRegistryPolicyTable {
+  id: number;
+  policy_text: string;
+  updated_at: Int;
+}
+
+export interface EcrAccountSettingsTable {
+  name: string;
+  value: string;
+  updated_at: Int;
+}
+
+/** Repository creation templates; `resource_tags`, `tag_mutability_filters`, `applied_for` are JSON arrays. */
+export interface EcrCreationTemplatesTable {
+  prefix: string;
+  description: string | null;
+  encryption_type: string;
+  kms_key: string | null;
+  resource_tags: string;
+  image_tag_mutability: string;
+  tag_mutability_filters: string;
+  repository_policy: string | null;
+  lifecycle_policy: string | null;
+  applied_for: string;
+  custom_role_arn: string | null;
   created_at: Int;
   updated_at: Int;
 }

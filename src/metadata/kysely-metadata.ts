@@ -2,6 +2,7 @@ import type { Digest } from '../core/digest.ts';
 import type { MetadataDb, SqlDialectName } from './db.ts';
 import { PullCoalescer, type PendingPull } from './pull-coalescer.ts';
 import { createBlobStore } from './stores/blobs.ts';
+import { createEcrStore } from './stores/ecr.ts';
 import type { StoreContext } from './stores/context.ts';
 import { createManifestStore } from './stores/manifests.ts';
 import { createRepositoryStore } from './stores/repositories.ts';
@@ -82,6 +83,7 @@ function bind(ctx: StoreContext, hot?: HotReads): MetadataStore {
       : manifests,
     tags: createTagStore(ctx),
     uploads: createUploadStore(ctx),
+    ecr: createEcrStore(ctx),
     transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T> {
       // A transaction-bound store joins: nested calls run inside the outer transaction.
       if (ctx.db.isTransaction) return fn(store);

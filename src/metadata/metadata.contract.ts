@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe } from 'node:test';
 import { blobCases } from './contract/blobs.ts';
+import { ecrCases } from './contract/ecr.ts';
 import { manifestCases } from './contract/manifests.ts';
 import { repositoryCases } from './contract/repositories.ts';
 import { tagCases } from './contract/tags.ts';
@@ -40,5 +41,6 @@ export function runMetadataContract(name: string, factory: () => Promise<Contrac
     tagCases(store);
     uploadCases(store);
     transactionCases(store);
+    ecrCases(store);
   });
 }

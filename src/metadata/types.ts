@@ -141,6 +141,106 @@ export interface UploadStore {
   listStale(before: Date, limit: number): Promise<UploadRecord[]>;
 }
 
+/** ECR tag mutability modes (§10 of the ECR reference). */
+export type ImageTagMutability = 'MUTABLE' | 'IMMUTABLE' | 'MUTABLE_WITH_EXCLUSION' | 'IMMUTABLE_WITH_EXCLUSION';
+
+/** ECR repository encryption types. */
+export type EncryptionType = 'AES256' | 'KMS' | 'KMS_DSSE';
+
+/** One tag mutability exclusion filter: `*` matches any run of characters, the whole tag must match. */
+export interface TagMutabilityFilter {
+  filterType: 'WILDCARD';
+  filter: string;
+}
+
+/** A repository's ECR settings. Repositories without a stored row have the ECR defaults (see `EcrStore.getSettings`). */
+export interface RepositorySettings {
+  imageTagMutability: ImageTagMutability;
+  /** Empty unless the mode is one of the `*_WITH_EXCLUSION` ones. */
+  imageTagMutabilityExclusionFilters: TagMutabilityFilter[];
+  scanOnPush: boolean;
+  encryptionType: EncryptionType;
+  /** Only for KMS / KMS_DSSE. */
+  kmsKey: string | null;
+}
+
+/** A repository resource tag (ECR's `Tag {Key, Value}`). */
+export interface ResourceTag {
+  key: string;
+  value: string;
+}
+
+/** What a repository creation template applies to. */
+export type TemplateAppliedFor = 'REPLICATION' | 'PULL_THROUGH_CACHE' | 'CREATE_ON_PUSH';
+
+/** A repository creation template; `prefix` is unique (`ROOT` is the template for every name). */
+export interface CreationTemplateRecord {
+  prefix: string;
+  description: string | null;
+  encryptionType: EncryptionType;
+  kmsKey: string | null;
+  resourceTags: ResourceTag[];
+  imageTagMutability: ImageTagMutability;
+  imageTagMutabilityExclusionFilters: TagMutabilityFilter[];
+  repositoryPolicy: string | null;
+  lifecyclePolicy: string | null;
+  appliedFor: TemplateAppliedFor[];
+  customRoleArn: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * ECR administration state. Per-repository rows (settings, policy, tags) are deleted with their repository.
+ * Callers validate every value (names, enums, lengths, policy grammar); the store trusts them.
+ */
+export interface EcrStore {
+  /** The repository's stored settings, or undefined when none were stored (the caller applies ECR's defaults). */
+  getSettings(repositoryId: number): Promise<RepositorySettings | undefined>;
+  /** Stores (replaces) the repository's settings. The repository must exist. */
+  putSettings(repositoryId: number, settings: RepositorySettings, at: Date): Promise<void>;
+
+  /** The repository policy text exactly as set, or undefined when there is none. */
+  getRepositoryPolicy(repositoryId: number): Promise<string | undefined>;
+  /** Sets (replaces) the repository policy. The repository must exist. */
+  setRepositoryPolicy(repositoryId: number, policyText: string, at: Date): Promise<void>;
+  /** Removes the repository policy; returns the text it had, or undefined when there was none. */
+  deleteRepositoryPolicy(repositoryId: number): Promise<string | undefined>;
+
+  /** The repository's resource tags, ordered by key (byte order). Empty when none. */
+  getTags(repositoryId: number): Promise<ResourceTag[]>;
+  /**
+   * Merges `tags` into the repository's tags (a key already present takes the new value; keys not mentioned
+   * stay). Atomic: when the merged set would hold more than `maxTags` tags nothing changes and `applied` is
+   * false. `count` is the number of tags the repository has afterwards (or would have had).
+   */
+  putTags(repositoryId: number, tags: ResourceTag[], maxTags: number): Promise<{ applied: boolean; count: number }>;
+  /** Removes the tags with these keys (absent keys are ignored); returns how many were removed. */
+  removeTags(repositoryId: number, keys: string[]): Promise<number>;
+
+  /** The registry policy text exactly as set, or undefined when there is none. */
+  getRegistryPolicy(): Promise<string | undefined>;
+  /** Sets (replaces) the registry policy. */
+  setRegistryPolicy(policyText: string, at: Date): Promise<void>;
+  /** Removes the registry policy; returns the text it had, or undefined when there was none. */
+  deleteRegistryPolicy(): Promise<string | undefined>;
+
+  /** An account setting's stored value, or undefined when never set (the caller applies the default). */
+  getAccountSetting(name: string): Promise<string | undefined>;
+  /** Sets (replaces) an account setting. */
+  putAccountSetting(name: string, value: string, at: Date): Promise<void>;
+
+  /** Creates a template; returns false (and changes nothing) when one with the same prefix exists. */
+  createTemplate(template: CreationTemplateRecord): Promise<boolean>;
+  getTemplate(prefix: string): Promise<CreationTemplateRecord | undefined>;
+  /** Replaces every field of an existing template except `prefix` and `createdAt`; false when absent. */
+  updateTemplate(template: CreationTemplateRecord): Promise<boolean>;
+  /** Deletes a template; returns what it was, or undefined when absent. */
+  deleteTemplate(prefix: string): Promise<CreationTemplateRecord | undefined>;
+  /** Templates ordered by prefix (byte order) after `last`, optionally only those whose prefix is in `prefixes`. */
+  listTemplates(page: PageRequest & { prefixes?: string[] }): Promise<CreationTemplateRecord[]>;
+}
+
 /** The metadata layer: one handle with typed stores; `transaction` gives the same shape bound to one transaction. */
 export interface MetadataStore {
   readonly dialect: 'sqlite' | 'postgres';
@@ -149,6 +249,8 @@ export interface MetadataStore {
   readonly manifests: ManifestStore;
   readonly tags: TagStore;
   readonly uploads: UploadStore;
+  /** ECR administration: repository settings, policies and tags; registry policy; account settings; creation templates. */
+  readonly ecr: EcrStore;
   /** Runs `fn` in one transaction; rolls back when it throws. Nested calls join the outer transaction. */
   transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
