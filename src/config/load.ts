@@ -65,6 +65,12 @@ export function loadConfig(options: { file?: string; env: NodeJS.ProcessEnv; ove
   set(['listen'], env.CARGOHOLD_LISTEN);
   set(['dataDir'], env.CARGOHOLD_DATA_DIR);
   set(['log', 'level'], env.CARGOHOLD_LOG_LEVEL);
+  set(['identity', 'accountId'], env.CARGOHOLD_ACCOUNT_ID);
+  set(['identity', 'region'], env.CARGOHOLD_REGION);
+  set(['identity', 'registryHost'], env.CARGOHOLD_REGISTRY_HOST);
+  set(['identity', 'proxyEndpoint'], env.CARGOHOLD_PROXY_ENDPOINT);
+  set(['auth', 'enabled'], env.CARGOHOLD_AUTH_ENABLED === undefined ? undefined : env.CARGOHOLD_AUTH_ENABLED !== 'false' && env.CARGOHOLD_AUTH_ENABLED !== '0');
+  set(['auth', 'cacheTtlSeconds'], env.CARGOHOLD_AUTH_CACHE_TTL_SECONDS === undefined || env.CARGOHOLD_AUTH_CACHE_TTL_SECONDS === '' ? undefined : Number(env.CARGOHOLD_AUTH_CACHE_TTL_SECONDS));
   set(['listen'], overrides.listen);
   set(['dataDir'], overrides.dataDir);
   set(['log', 'level'], overrides.logLevel);

@@ -40,6 +40,28 @@ export const configSchema = z.object({
     /** Time allowed to receive the request headers, seconds. */
     headersTimeoutSeconds: z.number().int().min(1).default(60),
   }).strict().default({ shutdownGraceSeconds: 30, keepAliveTimeoutSeconds: 65, headersTimeoutSeconds: 60 }),
+  /** Who this registry is, in AWS terms (ARNs, repositoryUri, proxyEndpoint). See docs/auth.md. */
+  identity: z.object({
+    /** 12-digit account id of this registry (registryId). Default: 123456789012, the account AWS docs and moto use. */
+    accountId: z.string().regex(/^\d{12}$/, { message: 'must be 12 digits' }).default('123456789012'),
+    /** Region of this registry; SigV4 requests must be scoped to it. */
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, { message: 'must look like us-east-1' }).default('us-east-1'),
+    /** host[:port] docker uses for this registry (repositoryUri). Default: the bound address (localhost:PORT when listening on all interfaces). */
+    registryHost: z.string().min(1).optional(),
+    /** proxyEndpoint returned by GetAuthorizationToken and the Basic realm. Default: http://<registryHost>. */
+    proxyEndpoint: z.string().regex(/^https?:\/\/[^/\s]+$/, { message: 'must be http(s)://host[:port] without a path' }).optional(),
+  }).strict().default({ accountId: '123456789012', region: 'us-east-1' }),
+  auth: z.object({
+    /**
+     * Authenticate and authorize /v2/ requests (HTTP Basic: AWS + registry token, or access key id + secret).
+     * false: /v2/ is open to anyone (the ECR API still verifies SigV4 and policies).
+     */
+    enabled: z.boolean().default(true),
+    /** Lifetime of registry tokens from GetAuthorizationToken (ECR: 12 h). */
+    tokenTtlSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(12 * 3600),
+    /** How long access keys, identity policies, repository policies and tags are cached in memory. */
+    cacheTtlSeconds: z.number().min(0).max(3600).default(5),
+  }).strict().default({ enabled: true, tokenTtlSeconds: 12 * 3600, cacheTtlSeconds: 5 }),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;

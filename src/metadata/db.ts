@@ -20,6 +20,9 @@ export interface Database {
   ecr_registry_policy: EcrRegistryPolicyTable;
   ecr_account_settings: EcrAccountSettingsTable;
   ecr_creation_templates: EcrCreationTemplatesTable;
+  iam_users: IamUsersTable;
+  iam_access_keys: IamAccessKeysTable;
+  iam_user_policies: IamUserPoliciesTable;
 }
 
 /** A numeric column as written (number) and as read (number on SQLite, possibly string on PostgreSQL). */
@@ -139,6 +142,31 @@ export interface EcrCreationTemplatesTable {
   applied_for: string;
   custom_role_arn: string | null;
   created_at: Int;
+  updated_at: Int;
+}
+
+/** IAM-style users (migration 0003). */
+export interface IamUsersTable {
+  name: string;
+  user_id: string;
+  arn: string;
+  created_at: Int;
+}
+
+export interface IamAccessKeysTable {
+  access_key_id: string;
+  user_name: string;
+  /** Encrypted by the identity layer (AES-256-GCM); the store never sees the secret in clear. */
+  secret_ciphertext: string;
+  status: string;
+  created_at: Int;
+  last_used_at: Int | null;
+}
+
+export interface IamUserPoliciesTable {
+  user_name: string;
+  policy_name: string;
+  document: string;
   updated_at: Int;
 }
 

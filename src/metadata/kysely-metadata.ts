@@ -4,6 +4,7 @@ import { PullCoalescer, type PendingPull } from './pull-coalescer.ts';
 import { createBlobStore } from './stores/blobs.ts';
 import { createEcrStore } from './stores/ecr.ts';
 import type { StoreContext } from './stores/context.ts';
+import { createIamStore } from './stores/iam.ts';
 import { createManifestStore } from './stores/manifests.ts';
 import { createRepositoryStore } from './stores/repositories.ts';
 import { createTagStore } from './stores/tags.ts';
@@ -83,6 +84,7 @@ function bind(ctx: StoreContext, hot?: HotReads): MetadataStore {
       : manifests,
     tags: createTagStore(ctx),
     uploads: createUploadStore(ctx),
+    iam: createIamStore(ctx),
     ecr: createEcrStore(ctx),
     transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T> {
       // A transaction-bound store joins: nested calls run inside the outer transaction.

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe } from 'node:test';
 import { blobCases } from './contract/blobs.ts';
 import { ecrCases } from './contract/ecr.ts';
+import { iamCases } from './contract/iam.ts';
 import { manifestCases } from './contract/manifests.ts';
 import { repositoryCases } from './contract/repositories.ts';
 import { tagCases } from './contract/tags.ts';
@@ -42,5 +43,6 @@ export function runMetadataContract(name: string, factory: () => Promise<Contrac
     uploadCases(store);
     transactionCases(store);
     ecrCases(store);
+    iamCases(store);
   });
 }

@@ -249,9 +249,70 @@ export interface MetadataStore {
   readonly manifests: ManifestStore;
   readonly tags: TagStore;
   readonly uploads: UploadStore;
+  /** IAM-style identities: users, access keys, inline user policies (migration 0003). */
+  readonly iam: IamStore;
   /** ECR administration: repository settings, policies and tags; registry policy; account settings; creation templates. */
   readonly ecr: EcrStore;
   /** Runs `fn` in one transaction; rolls back when it throws. Nested calls join the outer transaction. */
   transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface IamUserRecord {
+  name: string;
+  /** Stable unique id (`AIDA…`), like IAM's UserId. */
+  userId: string;
+  /** `arn:aws:iam::<account>:user/<name>` */
+  arn: string;
+  createdAt: Date;
+}
+
+export type AccessKeyStatus = 'Active' | 'Inactive';
+
+export interface AccessKeyRecord {
+  accessKeyId: string;
+  userName: string;
+  /** The secret as the identity layer encrypted it; stores never see it in clear. */
+  secretCiphertext: string;
+  status: AccessKeyStatus;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export interface UserPolicyRecord {
+  userName: string;
+  policyName: string;
+  /** Policy JSON as given. */
+  document: string;
+  updatedAt: Date;
+}
+
+/** Users, access keys and inline user policies. Keys and policies are deleted with their user. */
+export interface IamStore {
+  /** Creates a user; throws RegistryError CONFLICT when the name or userId exists. */
+  createUser(user: IamUserRecord): Promise<IamUserRecord>;
+  getUser(name: string): Promise<IamUserRecord | undefined>;
+  /** Users by name in lexical order, after `last`. */
+  listUsers(page: PageRequest): Promise<IamUserRecord[]>;
+  /** Deletes the user with its keys and policies; false when absent. */
+  deleteUser(name: string): Promise<boolean>;
+  countUsers(): Promise<number>;
+
+  /** Adds a key to an existing user; throws NOT_FOUND when the user is absent, CONFLICT when the id exists. */
+  createAccessKey(key: AccessKeyRecord): Promise<void>;
+  getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>;
+  /** A user's keys, oldest first. */
+  listAccessKeys(userName: string): Promise<AccessKeyRecord[]>;
+  /** false when the key is absent. */
+  setAccessKeyStatus(accessKeyId: string, status: AccessKeyStatus): Promise<boolean>;
+  /** Records a use (best effort; never moves backwards). */
+  touchAccessKey(accessKeyId: string, at: Date): Promise<void>;
+  deleteAccessKey(accessKeyId: string): Promise<boolean>;
+
+  /** Creates or replaces an inline policy; throws NOT_FOUND when the user is absent. */
+  putUserPolicy(policy: UserPolicyRecord): Promise<void>;
+  getUserPolicy(userName: string, policyName: string): Promise<UserPolicyRecord | undefined>;
+  /** A user's inline policies by name. */
+  listUserPolicies(userName: string): Promise<UserPolicyRecord[]>;
+  deleteUserPolicy(userName: string, policyName: string): Promise<boolean>;
 }
