@@ -65,6 +65,7 @@ export function loadConfig(options: { file?: string; env: NodeJS.ProcessEnv; ove
   set(['listen'], env.CARGOHOLD_LISTEN);
   set(['dataDir'], env.CARGOHOLD_DATA_DIR);
   set(['log', 'level'], env.CARGOHOLD_LOG_LEVEL);
+  set(['registry', 'createRepositoryOnPush'], env.CARGOHOLD_CREATE_REPOSITORY_ON_PUSH === undefined || env.CARGOHOLD_CREATE_REPOSITORY_ON_PUSH === '' ? undefined : /^(true|1|yes)$/i.test(env.CARGOHOLD_CREATE_REPOSITORY_ON_PUSH));
   set(['identity', 'accountId'], env.CARGOHOLD_ACCOUNT_ID);
   set(['identity', 'region'], env.CARGOHOLD_REGION);
   set(['identity', 'registryHost'], env.CARGOHOLD_REGISTRY_HOST);

@@ -23,15 +23,19 @@ export const configSchema = z.object({
     requests: z.boolean().default(true),
   }).strict().default({ level: 'info', requests: true }),
   registry: z.object({
-    /** Create a repository on the first push to it (Distribution behaviour). */
-    createRepositoryOnPush: z.boolean().default(true),
+    /**
+     * Create a repository on the first push to a missing one even when no CREATE_ON_PUSH repository creation
+     * template applies (Distribution behaviour). Default false, like ECR: a push to a missing repository is
+     * NAME_UNKNOWN unless a template matches. Also CARGOHOLD_CREATE_REPOSITORY_ON_PUSH=true|false.
+     */
+    createRepositoryOnPush: z.boolean().default(false),
     /** Largest manifest accepted, in bytes. */
     maxManifestBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
     /** Upload sessions not touched for this many seconds are discarded. */
     uploadSessionTtlSeconds: z.number().int().min(60).default(24 * 3600),
     /** Largest page for tags list and catalog. */
     maxPageSize: z.number().int().min(1).max(1_000_000).default(100_000),
-  }).strict().default({ createRepositoryOnPush: true, maxManifestBytes: 4 * 1024 * 1024, uploadSessionTtlSeconds: 24 * 3600, maxPageSize: 100_000 }),
+  }).strict().default({ createRepositoryOnPush: false, maxManifestBytes: 4 * 1024 * 1024, uploadSessionTtlSeconds: 24 * 3600, maxPageSize: 100_000 }),
   http: z.object({
     /** Seconds to let in-flight requests finish on SIGTERM. */
     shutdownGraceSeconds: z.number().int().min(0).default(30),

@@ -39,6 +39,16 @@ export const errorCatalogue = {
   NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'ValidationException' },
   REPOSITORY_EXISTS: { oci: 'NAME_INVALID', status: 409, ecr: 'RepositoryAlreadyExistsException' },
   REPOSITORY_NOT_EMPTY: { oci: 'DENIED', status: 409, ecr: 'RepositoryNotEmptyException' },
+  /** A repository or registry policy document ECR would not accept (grammar, actions outside the allowed set). */
+  POLICY_INVALID: { oci: 'DENIED', status: 400, ecr: 'InvalidParameterException' },
+  REPOSITORY_POLICY_NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'RepositoryPolicyNotFoundException' },
+  REGISTRY_POLICY_NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'RegistryPolicyNotFoundException' },
+  /** Repository resource tags: more than 50 after a merge. */
+  TOO_MANY_TAGS: { oci: 'DENIED', status: 400, ecr: 'TooManyTagsException' },
+  /** Repository resource tags: key/value too long, reserved `aws:` prefix, bad characters, duplicate keys. */
+  TAG_PARAMETER_INVALID: { oci: 'DENIED', status: 400, ecr: 'InvalidTagParameterException' },
+  TEMPLATE_EXISTS: { oci: 'DENIED', status: 409, ecr: 'TemplateAlreadyExistsException' },
+  TEMPLATE_NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'TemplateNotFoundException' },
   CONFLICT: { oci: 'DENIED', status: 409, ecr: 'InvalidParameterException' },
   INTERNAL: { oci: 'UNKNOWN', status: 500, ecr: 'ServerException', ecrStatus: 500 },
   UNAVAILABLE: { oci: 'UNAVAILABLE', status: 503, ecr: 'ServerException', ecrStatus: 500 },

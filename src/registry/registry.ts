@@ -7,6 +7,7 @@ import { isRepositoryName, parseRepositoryName, parseTag } from '../core/referen
 import type { ByteRange, BlobStore } from '../storage/blob-store.ts';
 import type { ManifestRecord, MetadataStore, ReferrerRecord, RepositoryRecord } from '../metadata/types.ts';
 import { parseManifest } from './manifest-parse.ts';
+import { createRepositoryService, type RepositoryService } from './repositories.ts';
 
 export interface RegistryOptions {
   blobs: BlobStore;
@@ -17,6 +18,10 @@ export interface RegistryOptions {
   maxManifestBytes: number;
   /** Largest page a listing returns. */
   maxPageSize: number;
+  /** Registry (account) id used in ECR-worded messages; default 123456789012. */
+  accountId?: string;
+  /** Region (for the AWS-managed KMS key ARN); default us-east-1. */
+  region?: string;
 }
 
 export interface BlobInfo {
@@ -51,7 +56,13 @@ export interface Page<T> {
 
 /** The domain services both front ends (OCI /v2/ and the ECR API) share. */
 export interface Registry {
+  /** Repository administration (settings, policies, tags, templates) shared by the ECR API and /v2/. */
+  readonly repositories: RepositoryService;
   getRepository(name: string): Promise<RepositoryRecord>;
+  /**
+   * The repository a push goes to. A missing one is created from the CREATE_ON_PUSH creation template that
+   * applies to the name, else (createRepositoryOnPush) with defaults, else NAME_UNKNOWN worded like ECR.
+   */
   repositoryForPush(name: string): Promise<RepositoryRecord>;
 
   startUpload(name: string): Promise<UploadStatus>;
@@ -85,11 +96,13 @@ export function parseReference(reference: string): { digest: Digest } | { tag: s
 
 export function createRegistry(options: RegistryOptions): Registry {
   const { blobs, meta, clock } = options;
+  const accountId = options.accountId ?? '123456789012';
+  const repositories = createRepositoryService({ meta, clock, accountId, region: options.region ?? 'us-east-1' });
 
   async function getRepository(name: string): Promise<RepositoryRecord> {
     parseRepositoryName(name);
     const repo = await meta.repositories.get(name);
-    if (!repo) throw new RegistryError('NAME_UNKNOWN', `repository ${name} not known to registry`, { name });
+    if (!repo) throw new RegistryError('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${accountId}'`, { name });
     return repo;
   }
 
@@ -97,7 +110,9 @@ export function createRegistry(options: RegistryOptions): Registry {
     parseRepositoryName(name);
     const repo = await meta.repositories.get(name);
     if (repo) return repo;
-    if (!options.createRepositoryOnPush) throw new RegistryError('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry`, { name });
+    const created = await repositories.createFromTemplate(name);
+    if (created) return created;
+    if (!options.createRepositoryOnPush) throw new RegistryError('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${accountId}'`, { name });
     return meta.repositories.getOrCreate(name, clock.now());
   }
 
@@ -153,6 +168,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   }
 
   return {
+    repositories,
     getRepository,
     repositoryForPush,
 

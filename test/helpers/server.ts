@@ -27,6 +27,12 @@ export interface StartOptions {
   args?: string[];
   /** Extra environment. */
   env?: Record<string, string>;
+  /**
+   * ECR behaviour for pushes to missing repositories (NAME_UNKNOWN unless a CREATE_ON_PUSH template applies).
+   * Default false: the server creates repositories on first push (Distribution behaviour), which the
+   * protocol and client suites rely on.
+   */
+  ecrSemantics?: boolean;
 }
 
 /**
@@ -37,7 +43,12 @@ export async function startCargohold(options: StartOptions = {}): Promise<Runnin
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'cargohold-test-')));
   const child = spawn(process.execPath, [join(ROOT, 'bin/cargohold.js'), 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...(options.args ?? [])], {
     cwd: ROOT,
-    env: { ...process.env, CARGOHOLD_LOG_LEVEL: process.env.CARGOHOLD_LOG_LEVEL ?? 'info', ...options.env },
+    env: {
+      ...process.env,
+      CARGOHOLD_LOG_LEVEL: process.env.CARGOHOLD_LOG_LEVEL ?? 'info',
+      CARGOHOLD_CREATE_REPOSITORY_ON_PUSH: options.ecrSemantics ? 'false' : 'true',
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
