@@ -53,6 +53,8 @@ export async function startApp(config: Readonly<Config>, options: { log?: Logger
     createRepositoryOnPush: config.registry.createRepositoryOnPush,
     maxManifestBytes: config.registry.maxManifestBytes,
     maxPageSize: config.registry.maxPageSize,
+    accountId: config.identity.accountId,
+    region: config.identity.region,
   });
 
   const metrics = createHttpMetrics();

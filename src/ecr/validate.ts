@@ -115,7 +115,8 @@ export function checkString(value: unknown, where: string, rules: StringRules, f
 
 /** Common ECR field rules. */
 export const Rules = {
-  repositoryName: { min: 2, max: 256, pattern: /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, patternText: '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*' },
+  // Matched with the current model's grammar (`__` and runs of `-` allowed); messages quote the form real ECR echoes.
+  repositoryName: { min: 2, max: 256, pattern: /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/, patternText: '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*' },
   registryId: { pattern: /^[0-9]{12}$/, patternText: '[0-9]{12}' },
   imageTag: { min: 1, max: 300 },
   imageDigest: { pattern: /^[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+$/, patternText: '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+' },
