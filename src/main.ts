@@ -1,13 +1,21 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { createAccessService, type CargoholdAccessService } from './auth/access-service.ts';
+import { bootstrapAdministrator, createIdentityService, sharedCredentialsFile, type BootstrapResult } from './auth/identity.ts';
+import { loadOrCreateKey } from './auth/keys.ts';
+import { createSecretBox } from './auth/secrets.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import type { Config } from './config/schema.ts';
 import { parseListen } from './config/schema.ts';
+import type { EcrSettings } from './ecr/context.ts';
+import { createTokenCodec } from './ecr/pagination.ts';
+import { createEcrRoutes } from './ecr/router.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import { createSqliteMetadata } from './metadata/dialects/sqlite.ts';
 import type { MetadataStore } from './metadata/types.ts';
+import { createV2Authorizer } from './oci/authorize.ts';
 import { createOciRoutes } from './oci/routes.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
 import { startUploadExpiry } from './registry/upload-expiry.ts';
@@ -21,6 +29,8 @@ export interface App {
   registry: Registry;
   meta: MetadataStore;
   blobs: BlobStore;
+  /** Authentication and authorization for both APIs. */
+  access: CargoholdAccessService;
   http: HttpServer;
   /** The address actually bound. */
   address: { host: string; port: number };
@@ -38,7 +48,26 @@ export function createLogger(config: Readonly<Config>): Logger {
   });
 }
 
-export async function startApp(config: Readonly<Config>, options: { log?: Logger; clock?: Clock } = {}): Promise<App> {
+/** Options for {@link startApp} beyond the config. */
+export interface StartAppOptions {
+  log?: Logger;
+  clock?: Clock;
+  /** The administrator's key for the first start (CARGOHOLD_ADMIN_ACCESS_KEY_ID / CARGOHOLD_ADMIN_SECRET_ACCESS_KEY); generated when absent. */
+  adminCredentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Where the one-time administrator notice goes (default: stderr, never the JSON log). */
+  announce?: (text: string) => void;
+}
+
+/** ECR API writes after which cached policies and tags are dropped (same process: effective at once). */
+const POLICY_CHANGING_TARGETS = new Set(['SetRepositoryPolicy', 'DeleteRepositoryPolicy', 'PutRegistryPolicy', 'DeleteRegistryPolicy', 'TagResource', 'UntagResource', 'CreateRepository', 'DeleteRepository'].map((op) => `AmazonEC2ContainerRegistry_V20150921.${op}`));
+
+/** host[:port] for the bound address: `localhost:PORT` when listening on every interface. */
+export function defaultRegistryHost(address: { host: string; port: number }): string {
+  if (address.host === '0.0.0.0' || address.host === '::') return `localhost:${address.port}`;
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+export async function startApp(config: Readonly<Config>, options: StartAppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config);
   const clock = options.clock ?? systemClock;
   const dataDir = resolve(config.dataDir);
@@ -57,8 +86,34 @@ export async function startApp(config: Readonly<Config>, options: { log?: Logger
     region: config.identity.region,
   });
 
+  // Identity and access: keys under DATA_DIR/keys/, the administrator on first start, one evaluator for both APIs.
+  const identity = createIdentityService({ iam: meta.iam, box: createSecretBox(loadOrCreateKey(dataDir, 'secrets')), accountId: config.identity.accountId, clock });
+  let bootstrap: BootstrapResult | undefined;
+  try {
+    bootstrap = await bootstrapAdministrator(identity, meta.iam, options.adminCredentials);
+  } catch (e) {
+    await meta.close();
+    await blobs.close();
+    throw e;
+  }
+  const access = createAccessService({
+    meta,
+    identity,
+    accountId: config.identity.accountId,
+    region: config.identity.region,
+    tokenKey: loadOrCreateKey(dataDir, 'token'),
+    clock,
+    log,
+    tokenTtlMs: config.auth.tokenTtlSeconds * 1000,
+    cacheTtlMs: config.auth.cacheTtlSeconds * 1000,
+  });
+  // Filled in from the bound address once listening (unless configured).
+  const ecrSettings: EcrSettings = { registryHost: config.identity.registryHost ?? '', proxyEndpoint: config.identity.proxyEndpoint ?? '' };
+  const ecr = createEcrRoutes({ registry, access, clock, tokens: createTokenCodec(loadOrCreateKey(dataDir, 'pagination')), settings: ecrSettings, log });
+
   const metrics = createHttpMetrics();
-  const oci = createOciRoutes({ registry, metrics, maxManifestBytes: config.registry.maxManifestBytes });
+  const authorize = config.auth.enabled ? createV2Authorizer({ access, proxyEndpoint: () => ecrSettings.proxyEndpoint }) : undefined;
+  const oci = createOciRoutes({ registry, metrics, maxManifestBytes: config.registry.maxManifestBytes, authorize });
   const http = createHttpServer({
     log,
     metrics,
@@ -82,6 +137,18 @@ export async function startApp(config: Readonly<Config>, options: { log?: Logger
           res.end(text);
         };
       }
+      const api = ecr(req, ctx);
+      if (api) {
+        const target = req.headers['x-amz-target'];
+        if (typeof target !== 'string' || !POLICY_CHANGING_TARGETS.has(target)) return api;
+        return async (rq, rs, c) => {
+          try {
+            await api(rq, rs, c);
+          } finally {
+            access.invalidate();
+          }
+        };
+      }
       return oci(req, ctx);
     },
   });
@@ -97,11 +164,15 @@ export async function startApp(config: Readonly<Config>, options: { log?: Logger
     await blobs.close();
     throw e;
   }
+  if (!ecrSettings.registryHost) ecrSettings.registryHost = defaultRegistryHost(address);
+  if (!ecrSettings.proxyEndpoint) ecrSettings.proxyEndpoint = `http://${ecrSettings.registryHost}`;
+  if (bootstrap?.generated) announceAdministrator(bootstrap, dataDir, config.identity.region, ecrSettings.proxyEndpoint, options.announce);
+  else if (bootstrap) log.info({ userName: bootstrap.userName, accessKeyId: bootstrap.accessKeyId }, 'created the administrator with the access key from the environment');
   // Always announced (whatever the log level): supervisors and tests read the bound port from it.
   log.child({}, { level: 'info' }).info({ address: `${address.host}:${address.port}`, host: address.host, port: address.port, dataDir }, 'listening');
 
   return {
-    config, log, registry, meta, blobs, http, address,
+    config, log, registry, meta, blobs, access, http, address,
     async stop() {
       expiry.stop();
       await http.shutdown(config.http.shutdownGraceSeconds * 1000);
@@ -109,4 +180,25 @@ export async function startApp(config: Readonly<Config>, options: { log?: Logger
       await blobs.close();
     },
   };
+}
+
+/**
+ * Shows a generated administrator key once (stderr, not the JSON log) and writes it to DATA_DIR/admin-credentials
+ * (0600, AWS shared-credentials format) so `AWS_SHARED_CREDENTIALS_FILE=… aws ecr …` works at once.
+ */
+function announceAdministrator(b: BootstrapResult, dataDir: string, region: string, endpoint: string, announce: (text: string) => void = (t) => process.stderr.write(t)): void {
+  const file = join(dataDir, 'admin-credentials');
+  writeFileSync(file, sharedCredentialsFile(b.accessKeyId, b.secretAccessKey, region), { mode: 0o600 });
+  announce([
+    '',
+    'cargohold: created the administrator (IAM user "admin", policy AdministratorAccess). Its key is shown only this once:',
+    `  aws_access_key_id     = ${b.accessKeyId}`,
+    `  aws_secret_access_key = ${b.secretAccessKey}`,
+    `  region                = ${region}`,
+    `It is also in ${file} (mode 0600). Try:`,
+    `  AWS_SHARED_CREDENTIALS_FILE=${file} aws ecr describe-repositories --endpoint-url ${endpoint} --region ${region}`,
+    `  AWS_SHARED_CREDENTIALS_FILE=${file} aws ecr get-login-password --endpoint-url ${endpoint} --region ${region} | docker login --username AWS --password-stdin ${endpoint.replace(/^https?:\/\//, '')}`,
+    '',
+    '',
+  ].join('\n'));
 }

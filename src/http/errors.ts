@@ -20,7 +20,7 @@ export function writeOciError(res: ServerResponse, err: RegistryError, head: boo
     'Content-Length': Buffer.byteLength(body),
     ...(err.headers ?? {}),
   };
-  if (spec.status === 401 && !res.hasHeader('WWW-Authenticate')) headers['WWW-Authenticate'] = 'Basic realm="cargohold"';
+  if (spec.status === 401 && !res.hasHeader('WWW-Authenticate') && headers['WWW-Authenticate'] === undefined) headers['WWW-Authenticate'] = 'Basic realm="cargohold"';
   res.writeHead(spec.status, headers);
   res.end(head ? undefined : body);
 }

@@ -6,12 +6,15 @@ import { MediaType } from '../core/media-types.ts';
 import type { Handler, RequestContext } from '../http/context.ts';
 import type { HttpMetrics } from '../http/metrics.ts';
 import type { Registry } from '../registry/registry.ts';
+import type { OciAccess, OciAuthorizer } from './authorize.ts';
 import { chunkRange, contentLength, pageParams, parseRangeHeader, readBody, sendEmpty, sendJson } from './http-util.ts';
 
 export interface OciRoutesOptions {
   registry: Registry;
   metrics: HttpMetrics;
   maxManifestBytes: number;
+  /** Authenticates and authorizes each matched request before its handler (auth/ via oci/authorize.ts); absent = open registry. */
+  authorize?: OciAuthorizer;
 }
 
 type OciHandler = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, p: RouteParams) => Promise<void>;
@@ -20,6 +23,8 @@ interface RouteParams {
   name: string;
   ref: string;
   query: URLSearchParams;
+  /** Set by the authorizer. */
+  access?: OciAccess;
 }
 
 interface RouteDef {
@@ -183,7 +188,8 @@ export function createOciRoutes(options: OciRoutesOptions): (req: IncomingMessag
     const r = await registry.catalog(page);
     const headers: Record<string, string> = {};
     if (r.next !== undefined) headers.Link = `</v2/_catalog?n=${page.n ?? r.items.length}&last=${encodeURIComponent(r.next)}>; rel="next"`;
-    sendJson(res, 200, { repositories: r.items }, headers, req.method === 'HEAD');
+    const repositories = p.access?.visibleRepositories ? await p.access.visibleRepositories(r.items) : r.items;
+    sendJson(res, 200, { repositories }, headers, req.method === 'HEAD');
   };
 
   const referrers: OciHandler = async (req, res, _ctx, p) => {
@@ -234,7 +240,12 @@ export function createOciRoutes(options: OciRoutesOptions): (req: IncomingMessag
           throw new RegistryError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${r.name}; allowed: ${Object.keys(r.methods).join(', ')}`);
         };
       }
-      return (rq, rs, c) => h(rq, rs, c, params);
+      const authorize = options.authorize;
+      if (!authorize) return (rq, rs, c) => h(rq, rs, c, params);
+      return async (rq, rs, c) => {
+        params.access = await authorize(rq, c, { route: r.name, method: rq.method ?? '', name: params.name, ref: params.ref, query: params.query });
+        return h(rq, rs, c, params);
+      };
     }
     return undefined;
   };

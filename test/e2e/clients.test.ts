@@ -56,7 +56,8 @@ after(async () => {
 
 /** GET a manifest over plain HTTP, to check what clients saw against what the registry stores. */
 async function getManifest(repo: string, reference: string): Promise<{ status: number; digest: string | null; contentType: string | null; body: Buffer }> {
-  const res = await fetch(`${registry.url}/v2/${repo}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT }, signal: AbortSignal.timeout(10_000) });
+  const headers: Record<string, string> = { accept: MANIFEST_ACCEPT, ...(registry.authorization ? { authorization: registry.authorization } : {}) };
+  const res = await fetch(`${registry.url}/v2/${repo}/manifests/${reference}`, { headers, signal: AbortSignal.timeout(10_000) });
   const body = Buffer.from(await res.arrayBuffer());
   return { status: res.status, digest: res.headers.get('docker-content-digest'), contentType: res.headers.get('content-type'), body };
 }
@@ -88,6 +89,8 @@ describe('docker', { skip: skipUnless(hasDocker()) || skipUnless(hasBusybox()), 
     assertAvailable(hasBusybox());
     dockerd = await startDockerd();
     await importBusyboxImage(dockerd, BASE);
+    // cargohold authenticates /v2/ (HTTP Basic with the administrator's access key); Distribution is open.
+    if (registry.credentials) await dockerd.docker(['login', '--username', registry.credentials.accessKeyId, '--password-stdin', registry.host], { input: registry.credentials.secretAccessKey });
     image = `${registry.host}/e2e/app:v1`;
   }, { timeout: 120_000 });
 
@@ -182,6 +185,7 @@ describe('skopeo', { skip: skipUnless(hasSkopeo()), timeout: 300_000 }, () => {
   before(async () => {
     assertAvailable(hasSkopeo());
     skopeo = await createSkopeo();
+    if (registry.credentials) await skopeo.run(['login', '--tls-verify=false', '--username', registry.credentials.accessKeyId, '--password-stdin', registry.host], { input: registry.credentials.secretAccessKey });
     layout = await writeMultiPlatformLayout(join(work, 'oci-multi'), 'multi');
     ref = `docker://${registry.host}/e2e/multi:v1`;
   }, { timeout: 60_000 });
@@ -244,6 +248,7 @@ describe('podman', { skip: skipUnless(hasPodman()), timeout: 300_000 }, () => {
   before(async () => {
     assertAvailable(hasPodman());
     podman = await createPodman();
+    if (registry.credentials) await podman.run(['login', '--tls-verify=false', '--username', registry.credentials.accessKeyId, '--password-stdin', registry.host], { input: registry.credentials.secretAccessKey });
     layout = await writeSingleImageLayout(join(work, 'oci-single'), 'single', `podman ${randomBytes(6).toString('hex')}\n`);
     imageId = await podman.pull(layout.reference);
     dest = `${registry.host}/e2e/podman:v1`;

@@ -49,11 +49,11 @@ describe(`flat memory with a ${SIZE / 2 ** 30} GiB layer`, { timeout: 20 * 60_00
 
   it('pushes with RSS growth under 50 MiB', async () => {
     // Warm the server up so lazily-loaded code does not count as growth.
-    await (await fetch(`${s.url}/v2/`)).arrayBuffer();
+    await (await fetch(`${s.url}/v2/`, { headers: { Authorization: s.authorization! } })).arrayBuffer();
     const before = rss(s.process.pid!);
     const w = watchRss(s.process.pid!);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${s.url}/v2/big/layer/blobs/uploads/?digest=${digest}`, { method: 'POST', headers: { 'Content-Length': String(SIZE), 'Content-Type': 'application/octet-stream' } });
+      const req = request(`${s.url}/v2/big/layer/blobs/uploads/?digest=${digest}`, { method: 'POST', headers: { 'Content-Length': String(SIZE), 'Content-Type': 'application/octet-stream', Authorization: s.authorization! } });
       req.on('error', reject);
       req.on('response', (res) => { res.resume(); resolve(res.statusCode ?? 0); });
       let i = 0;
@@ -77,7 +77,7 @@ describe(`flat memory with a ${SIZE / 2 ** 30} GiB layer`, { timeout: 20 * 60_00
     const h = createHash('sha256');
     let received = 0;
     const status = await new Promise<number>((resolve, reject) => {
-      request(`${s.url}/v2/big/layer/blobs/${digest}`, (res) => {
+      request(`${s.url}/v2/big/layer/blobs/${digest}`, { headers: { Authorization: s.authorization! } }, (res) => {
         res.on('data', (c: Buffer) => { h.update(c); received += c.length; });
         res.on('end', () => resolve(res.statusCode ?? 0));
         res.on('error', reject);

@@ -35,7 +35,7 @@ describe('operations basics', () => {
   });
 
   it('logs each request as JSON with its request id', async () => {
-    const r = await fetch(`${s.url}/v2/`, { headers: { 'X-Request-Id': 'test-req-42' } });
+    const r = await fetch(`${s.url}/v2/`, { headers: { 'X-Request-Id': 'test-req-42', Authorization: s.authorization! } });
     assert.equal(r.headers.get('x-request-id'), 'test-req-42');
     await r.arrayBuffer();
     for (let i = 0; i < 50 && !s.logs.some((l) => l.reqId === 'test-req-42'); i++) await new Promise((res) => setTimeout(res, 50));
@@ -48,7 +48,7 @@ describe('operations basics', () => {
   });
 
   it('exposes Prometheus metrics by route and status, bytes and uploads in progress', async () => {
-    await (await fetch(`${s.url}/v2/nope/manifests/latest`)).arrayBuffer();
+    await (await fetch(`${s.url}/v2/nope/manifests/latest`, { headers: { Authorization: s.authorization! } })).arrayBuffer();
     const text = await (await fetch(`${s.url}/metrics`)).text();
     assert.match(text, /cargohold_http_requests_total\{route="manifest",method="GET",status="404"\} \d+/);
     assert.match(text, /cargohold_http_request_duration_seconds_bucket\{le="[^"]+",route="base",method="GET"\}/);
@@ -59,14 +59,14 @@ describe('operations basics', () => {
   it('a client that disconnects mid-upload leaves nothing visible and no temporary file', async () => {
     const digest = `sha256:${createHash('sha256').update(Buffer.alloc(4 << 20, 1)).digest('hex')}`;
     await new Promise<void>((resolve) => {
-      const req = request(`${s.url}/v2/drop/test/blobs/uploads/?digest=${digest}`, { method: 'POST', headers: { 'Content-Length': String(4 << 20), 'Content-Type': 'application/octet-stream' } });
+      const req = request(`${s.url}/v2/drop/test/blobs/uploads/?digest=${digest}`, { method: 'POST', headers: { 'Content-Length': String(4 << 20), 'Content-Type': 'application/octet-stream', Authorization: s.authorization! } });
       req.on('error', () => resolve());
       req.on('response', (res) => { res.resume(); resolve(); });
       req.write(Buffer.alloc(1 << 20, 1));
       setTimeout(() => req.destroy(), 200);
     });
     await new Promise((r) => setTimeout(r, 300));
-    const head = await fetch(`${s.url}/v2/drop/test/blobs/${digest}`, { method: 'HEAD' });
+    const head = await fetch(`${s.url}/v2/drop/test/blobs/${digest}`, { method: 'HEAD', headers: { Authorization: s.authorization! } });
     assert.equal(head.status, 404);
     const files = await listFiles(join(s.dataDir, 'blobs'));
     assert.deepEqual(files.filter((f) => !f.includes('/uploads/')), [], `files left behind: ${files.join(', ')}`);
@@ -77,7 +77,7 @@ describe('operations basics', () => {
     const body = Buffer.alloc(3 << 20, 7);
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     const status = new Promise<number>((resolve, reject) => {
-      const req = request(`${s2.url}/v2/graceful/app/blobs/uploads/?digest=${digest}`, { method: 'POST', headers: { 'Content-Length': String(body.length) } });
+      const req = request(`${s2.url}/v2/graceful/app/blobs/uploads/?digest=${digest}`, { method: 'POST', headers: { 'Content-Length': String(body.length), Authorization: s2.authorization! } });
       req.on('error', reject);
       req.on('response', (res) => { res.resume(); resolve(res.statusCode ?? 0); });
       req.write(body.subarray(0, 1 << 20));

@@ -213,9 +213,12 @@ function wrap(what: string, status: number, headers: Headers, body: Buffer): Oci
 
 export class OciClient {
   readonly baseUrl: string;
+  /** Sent as Authorization on every request that does not set its own (cargohold: the admin's Basic credentials). */
+  readonly authorization?: string;
 
-  constructor(baseUrl: string) {
+  constructor(baseUrl: string, options: { authorization?: string } = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.authorization = options.authorization;
   }
 
   /** Resolves a path or a (relative or absolute) Location header against the registry URL. */
@@ -231,8 +234,10 @@ export class OciClient {
     // Methods that carry a payload get an explicit (possibly empty) body so that Content-Length is sent.
     const payload = body ?? (method === 'POST' || method === 'PUT' || method === 'PATCH' ? Buffer.alloc(0) : undefined);
     const what = `${method} ${u.pathname}${u.search}`;
+    const headers = { ...opts.headers };
+    if (this.authorization && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers.Authorization = this.authorization;
     try {
-      const res = await fetch(u, { method, headers: opts.headers, body: payload, redirect: 'manual' });
+      const res = await fetch(u, { method, headers, body: payload, redirect: 'manual' });
       const buf = Buffer.from(await res.arrayBuffer());
       return wrap(what, res.status, res.headers, buf);
     } catch (e) {
@@ -428,7 +433,8 @@ export interface RawResponse {
 /**
  * Sends a raw HTTP/1.1 request over a fresh socket with `Connection: close` and only the given headers
  * (fetch always adds `Accept: *\/*`), and returns every byte received after the header block.
- * With `decode`, a chunked body is de-chunked.
+ * With `decode`, a chunked body is de-chunked. Credentials in `baseUrl` (`http://user:pass@host`) are sent as
+ * HTTP Basic.
  */
 export function rawRequest(baseUrl: string, method: string, path: string, headers: Record<string, string> = {}, decode = false): Promise<RawResponse> {
   const u = new URL(baseUrl);
@@ -437,7 +443,8 @@ export function rawRequest(baseUrl: string, method: string, path: string, header
     const chunks: Buffer[] = [];
     sock.setTimeout(10_000, () => sock.destroy(new Error('raw request timed out')));
     sock.on('connect', () => {
-      const lines = [`${method} ${path} HTTP/1.1`, `Host: ${u.host}`, 'Connection: close', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      const auth = u.username ? [`Authorization: Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`] : [];
+      const lines = [`${method} ${path} HTTP/1.1`, `Host: ${u.host}`, 'Connection: close', ...auth, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
       sock.write(`${lines.join('\r\n')}\r\n\r\n`);
     });
     sock.on('data', (d: Buffer) => chunks.push(d));
@@ -495,6 +502,7 @@ export function patchAndDrop(client: OciClient, location: string, data: Buffer, 
           'Content-Length': String(data.length),
           'Content-Range': `${start}-${start + data.length - 1}`,
           Connection: 'close',
+          ...(client.authorization ? { Authorization: client.authorization } : {}),
         },
       },
       (res) => {

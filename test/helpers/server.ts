@@ -14,10 +14,29 @@ export interface RunningServer {
   port: number;
   dataDir: string;
   process: ChildProcess;
+  /** The bootstrap administrator's key (cargohold only; Distribution has no auth). */
+  credentials?: TestCredentials;
+  /** `Basic base64(accessKeyId:secret)` for the administrator: what fetch-based tests send as Authorization. */
+  authorization?: string;
   /** Log lines (parsed JSON) the server printed so far. */
   logs: Array<Record<string, unknown>>;
   /** SIGTERM, wait for exit; removes the data dir unless keepData. */
   stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+/** An access key with its region, as the AWS CLI/SDK take it. */
+export interface TestCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+}
+
+/** The administrator key every test server starts with (CARGOHOLD_ADMIN_* env; override through `env`). */
+export const TEST_ADMIN: TestCredentials = { accessKeyId: 'AKIACARGOHOLDTESTADM', secretAccessKey: 'CargoholdTestAdminSecret0000000000000000', region: 'us-east-1' };
+
+/** `Basic …` header value for an access key id and secret. */
+export function basicAuth(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
 
 export interface StartOptions {
@@ -47,6 +66,8 @@ export async function startCargohold(options: StartOptions = {}): Promise<Runnin
       ...process.env,
       CARGOHOLD_LOG_LEVEL: process.env.CARGOHOLD_LOG_LEVEL ?? 'info',
       CARGOHOLD_CREATE_REPOSITORY_ON_PUSH: options.ecrSemantics ? 'false' : 'true',
+      CARGOHOLD_ADMIN_ACCESS_KEY_ID: TEST_ADMIN.accessKeyId,
+      CARGOHOLD_ADMIN_SECRET_ACCESS_KEY: TEST_ADMIN.secretAccessKey,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -66,11 +87,19 @@ export async function startCargohold(options: StartOptions = {}): Promise<Runnin
     });
   });
   const host = `127.0.0.1:${port}`;
+  const env = { ...options.env };
+  const credentials: TestCredentials = {
+    accessKeyId: env.CARGOHOLD_ADMIN_ACCESS_KEY_ID ?? TEST_ADMIN.accessKeyId,
+    secretAccessKey: env.CARGOHOLD_ADMIN_SECRET_ACCESS_KEY ?? TEST_ADMIN.secretAccessKey,
+    region: env.CARGOHOLD_REGION ?? TEST_ADMIN.region,
+  };
   return {
     url: `http://${host}`,
     host,
     port,
     dataDir,
+    credentials,
+    authorization: basicAuth(credentials.accessKeyId, credentials.secretAccessKey),
     process: child,
     logs,
     async stop(opts) {

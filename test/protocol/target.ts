@@ -38,7 +38,9 @@ export async function startTarget(): Promise<Target> {
     return { kind: 'distribution', url: d.url, client: new OciClient(d.url), stop: d.stop };
   }
   const s = await startCargohold({ env: { CARGOHOLD_LOG_LEVEL: process.env.CARGOHOLD_LOG_LEVEL ?? 'warn' } });
-  return { kind: 'cargohold', url: s.url, client: new OciClient(s.url), stop: () => s.stop() };
+  // The administrator's key as HTTP Basic: on the client, and as user:password in `url` (for rawRequest).
+  const url = `http://${encodeURIComponent(s.credentials!.accessKeyId)}:${encodeURIComponent(s.credentials!.secretAccessKey)}@${s.host}`;
+  return { kind: 'cargohold', url, client: new OciClient(s.url, { authorization: s.authorization }), stop: () => s.stop() };
 }
 
 async function startDistributionTarget(): Promise<{ url: string; stop(): Promise<void> }> {
