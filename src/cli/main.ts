@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, readConfigFile, validateConfig } from '../config/load.ts';
+import { PolicyError } from '../auth/policy/types.ts';
+import { isRegistryError } from '../core/errors.ts';
+import { registerIamCommands } from './iam.ts';
 
 /** Builds the `cargohold` command tree. Exported for tests. */
 export function buildProgram(): Command {
@@ -30,6 +33,8 @@ export function buildProgram(): Command {
       process.stdout.write(`${file}: OK\n${JSON.stringify(config, null, 2)}\n`);
     });
 
+  registerIamCommands(program);
+
   return program;
 }
 
@@ -40,6 +45,10 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) process.exit(e.exitCode);
+    if (e instanceof PolicyError || isRegistryError(e) || (e as { userError?: boolean }).userError) {
+      process.stderr.write(`cargohold: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
     if (e instanceof ConfigError) {
       process.stderr.write(`cargohold: ${e.message}\n`);
       process.exit(2);
