@@ -16,7 +16,9 @@ import { createHttpServer, type HttpServer } from './http/server.ts';
 import { createSqliteMetadata } from './metadata/dialects/sqlite.ts';
 import type { MetadataStore } from './metadata/types.ts';
 import { createV2Authorizer } from './oci/authorize.ts';
+import { createDownloadRoute } from './oci/download.ts';
 import { createOciRoutes } from './oci/routes.ts';
+import { createDownloadLinks } from './registry/download-links.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
 import { startUploadExpiry } from './registry/upload-expiry.ts';
 import type { BlobStore } from './storage/blob-store.ts';
@@ -84,6 +86,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     maxPageSize: config.registry.maxPageSize,
     accountId: config.identity.accountId,
     region: config.identity.region,
+    downloads: createDownloadLinks({ key: loadOrCreateKey(dataDir, 'download'), clock }),
   });
 
   // Identity and access: keys under DATA_DIR/keys/, the administrator on first start, one evaluator for both APIs.
@@ -114,6 +117,8 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   const metrics = createHttpMetrics();
   const authorize = config.auth.enabled ? createV2Authorizer({ access, proxyEndpoint: () => ecrSettings.proxyEndpoint }) : undefined;
   const oci = createOciRoutes({ registry, metrics, maxManifestBytes: config.registry.maxManifestBytes, authorize });
+  // Signed layer links from GetDownloadUrlForLayer: the signature is the credential.
+  const download = createDownloadRoute({ registry });
   const http = createHttpServer({
     log,
     metrics,
@@ -149,7 +154,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
           }
         };
       }
-      return oci(req, ctx);
+      return download(req, ctx) ?? oci(req, ctx);
     },
   });
 

@@ -30,6 +30,22 @@ export const errorCatalogue = {
   BODY_TOO_LARGE: { oci: 'SIZE_INVALID', status: 413, ecr: 'InvalidParameterException' },
   TAG_INVALID: { oci: 'TAG_INVALID', status: 400, ecr: 'InvalidParameterException' },
   TAG_IMMUTABLE: { oci: 'TAG_INVALID', status: 400, ecr: 'ImageTagAlreadyExistsException' },
+  /** A manifest's bytes do not hash to the digest the client gave (reference digest / PutImage imageDigest). */
+  MANIFEST_DIGEST_MISMATCH: { oci: 'DIGEST_INVALID', status: 400, ecr: 'ImageDigestDoesNotMatchException' },
+  /** PutImage of a digest+tag the repository already has (the /v2/ PUT treats it as an idempotent re-push). */
+  IMAGE_ALREADY_EXISTS: { oci: 'MANIFEST_INVALID', status: 400, ecr: 'ImageAlreadyExistsException' },
+  /** An index lists child manifests the repository does not have. */
+  REFERENCED_IMAGES_NOT_FOUND: { oci: 'MANIFEST_BLOB_UNKNOWN', status: 400, ecr: 'ReferencedImagesNotFoundException' },
+  /** Deleting a manifest that an index in the same repository lists. */
+  IMAGE_REFERENCED_BY_INDEX: { oci: 'DENIED', status: 409, ecr: 'InvalidParameterException' },
+  /** A blob the repository holds but no image in it references (GetDownloadUrlForLayer). */
+  LAYER_INACCESSIBLE: { oci: 'BLOB_UNKNOWN', status: 404, ecr: 'LayerInaccessibleException' },
+  /** Completing an upload of a blob the repository already holds (ECR CompleteLayerUpload only). */
+  LAYER_ALREADY_EXISTS: { oci: 'BLOB_UPLOAD_INVALID', status: 400, ecr: 'LayerAlreadyExistsException' },
+  /** Completing an upload that received no bytes (ECR CompleteLayerUpload only). */
+  EMPTY_UPLOAD: { oci: 'BLOB_UPLOAD_INVALID', status: 400, ecr: 'EmptyUploadException' },
+  /** A part other than the last one was under the minimum part size (ECR CompleteLayerUpload only). */
+  LAYER_PART_TOO_SMALL: { oci: 'BLOB_UPLOAD_INVALID', status: 400, ecr: 'LayerPartTooSmallException' },
   UNAUTHORIZED: { oci: 'UNAUTHORIZED', status: 401, ecr: 'UnrecognizedClientException' },
   DENIED: { oci: 'DENIED', status: 403, ecr: 'AccessDeniedException' },
   UNSUPPORTED: { oci: 'UNSUPPORTED', status: 415, ecr: 'UnsupportedImageTypeException' },

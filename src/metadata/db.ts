@@ -64,6 +64,8 @@ export interface ManifestsTable {
   body: Buffer;
   pushed_at: Int;
   last_pulled_at: Int | null;
+  /** ECR imageSizeInBytes, set at push (migration 0004). */
+  image_size: Int | null;
 }
 
 export interface ManifestReferencesTable {
@@ -89,6 +91,11 @@ export interface UploadsTable {
   repository_id: number;
   created_at: Int;
   updated_at: Int;
+  /** Parts appended so far and their sizes (migration 0004; ECR's minimum part size rule). */
+  part_count: Generated<number>;
+  last_part_size: Int | null;
+  /** Smallest part before the most recent one, or null while there is at most one part. */
+  smallest_earlier_part: Int | null;
 }
 
 /** Per-repository ECR settings (migration 0002); `tag_mutability_filters` is a JSON array. */

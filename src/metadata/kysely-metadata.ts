@@ -5,6 +5,7 @@ import { createBlobStore } from './stores/blobs.ts';
 import { createEcrStore } from './stores/ecr.ts';
 import type { StoreContext } from './stores/context.ts';
 import { createIamStore } from './stores/iam.ts';
+import { createImageStore } from './stores/images.ts';
 import { createManifestStore } from './stores/manifests.ts';
 import { createRepositoryStore } from './stores/repositories.ts';
 import { createTagStore } from './stores/tags.ts';
@@ -84,6 +85,7 @@ function bind(ctx: StoreContext, hot?: HotReads): MetadataStore {
       : manifests,
     tags: createTagStore(ctx),
     uploads: createUploadStore(ctx),
+    images: createImageStore(ctx),
     iam: createIamStore(ctx),
     ecr: createEcrStore(ctx),
     transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T> {

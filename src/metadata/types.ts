@@ -44,7 +44,10 @@ export interface ManifestRecord {
   lastPulledAt: Date | null;
 }
 
-export type NewManifest = Omit<ManifestRecord, 'lastPulledAt'>;
+export type NewManifest = Omit<ManifestRecord, 'lastPulledAt'> & {
+  /** ECR imageSizeInBytes (blob sizes an image lists; the largest child for an index). */
+  imageSize?: number | null;
+};
 
 export interface ReferrerRecord {
   digest: Digest;
@@ -139,6 +142,67 @@ export interface UploadStore {
   delete(id: string): Promise<boolean>;
   /** Sessions not updated since `before` (for expiry of abandoned uploads). */
   listStale(before: Date, limit: number): Promise<UploadRecord[]>;
+  /** Records that a part of `size` bytes was appended (also touches the session). */
+  recordPart(id: string, size: number, at: Date): Promise<void>;
+  /** Part sizes so far: count, the last part's size, the smallest part before the last; undefined when unknown. */
+  parts(id: string): Promise<UploadParts | undefined>;
+}
+
+export interface UploadParts {
+  count: number;
+  lastSize: number | null;
+  /** Smallest part before the most recent one (null with fewer than two parts). */
+  smallestEarlier: number | null;
+}
+
+/** An image as the ECR listings show it (a manifest row without its body). */
+export interface ImageSummary {
+  digest: Digest;
+  mediaType: string;
+  artifactType: string | null;
+  subjectDigest: Digest | null;
+  /** Manifest size in bytes. */
+  size: number;
+  /** ECR imageSizeInBytes, null when unknown. */
+  imageSize: number | null;
+  pushedAt: Date;
+  lastPulledAt: Date | null;
+}
+
+export type TagStatusFilter = 'TAGGED' | 'UNTAGGED' | 'ANY';
+
+/** Position in the (pushedAt, digest) order of a repository's images. */
+export interface ImageCursor {
+  pushedAt: number;
+  digest: string;
+}
+
+/** One (digest, tag) pair of ListImages; `tag` null for an untagged image. */
+export interface ImageIdRow {
+  digest: Digest;
+  tag: string | null;
+  pushedAt: Date;
+}
+
+/**
+ * Image-level reads for the ECR listings and the image rules (deletes, layer access). Order is
+ * (pushed_at, digest) — stable under pushes, keyset-paged.
+ */
+export interface ImageStore {
+  /** Images after `after` in (pushedAt, digest) order, filtered by tag status. */
+  list(repositoryId: number, page: { after?: ImageCursor; limit: number; tagStatus: TagStatusFilter }): Promise<ImageSummary[]>;
+  /** The images with these digests (those that exist), in (pushedAt, digest) order. */
+  get(repositoryId: number, digests: Digest[]): Promise<ImageSummary[]>;
+  /** Tags of each digest (lexical order); digests without tags are absent. */
+  tags(repositoryId: number, digests: Digest[]): Promise<Map<Digest, string[]>>;
+  /** (digest, tag) pairs after `after` in (pushedAt, digest, tag) order; an untagged image is one row with tag null. */
+  listIds(repositoryId: number, page: { after?: ImageCursor & { tag: string | null }; limit: number; tagStatus: TagStatusFilter }): Promise<ImageIdRow[]>;
+  /** Digests of the manifests in the repository that list `digest` as a child manifest. */
+  parents(repositoryId: number, digest: Digest): Promise<Digest[]>;
+  /** A descriptor media type under which some manifest of the repository references the blob; undefined when none does. */
+  blobReference(repositoryId: number, digest: Digest): Promise<{ mediaType: string } | undefined>;
+  /** imageSize of these manifests (those that exist and have one). */
+  imageSizes(repositoryId: number, digests: Digest[]): Promise<Map<Digest, number>>;
 }
 
 /** ECR tag mutability modes (§10 of the ECR reference). */
@@ -249,6 +313,8 @@ export interface MetadataStore {
   readonly manifests: ManifestStore;
   readonly tags: TagStore;
   readonly uploads: UploadStore;
+  /** Image-level listings and rules for the ECR API (migration 0004). */
+  readonly images: ImageStore;
   /** IAM-style identities: users, access keys, inline user policies (migration 0003). */
   readonly iam: IamStore;
   /** ECR administration: repository settings, policies and tags; registry policy; account settings; creation templates. */

@@ -5,6 +5,7 @@ import { RegistryError } from '../core/errors.ts';
 import { MediaType } from '../core/media-types.ts';
 import type { Handler, RequestContext } from '../http/context.ts';
 import type { HttpMetrics } from '../http/metrics.ts';
+import { manifestAcceptable } from '../registry/images.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { OciAccess, OciAuthorizer } from './authorize.ts';
 import { chunkRange, contentLength, pageParams, parseRangeHeader, readBody, sendEmpty, sendJson } from './http-util.ts';
@@ -33,17 +34,10 @@ interface RouteDef {
   methods: Record<string, OciHandler>;
 }
 
-/** Manifest media types a client may ask for; an Accept listing some of them but not ours is a miss. */
-const KNOWN_MANIFEST_TYPES = new Set<string>([
-  MediaType.dockerManifest, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.ociIndex,
-  MediaType.dockerManifestV1, MediaType.dockerManifestV1Signed,
-]);
-
+/** The Accept header's types through the rule BatchGetImage's acceptedMediaTypes also uses. */
 function acceptable(accept: string | string[] | undefined, mediaType: string): boolean {
   if (!accept) return true;
-  const types = (Array.isArray(accept) ? accept.join(',') : accept).split(',').map((t) => t.split(';')[0].trim().toLowerCase()).filter(Boolean);
-  if (types.includes(mediaType) || types.includes('*/*') || types.includes('application/*')) return true;
-  return !types.some((t) => KNOWN_MANIFEST_TYPES.has(t));
+  return manifestAcceptable((Array.isArray(accept) ? accept.join(',') : accept).split(','), mediaType);
 }
 
 function uploadHeaders(name: string, id: string, size: number): Record<string, string | number> {

@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../core/clock.ts';
-import { digestAlgorithm, digestOf, parseDigest, type Digest } from '../core/digest.ts';
+import { parseDigest, type Digest } from '../core/digest.ts';
 import { RegistryError } from '../core/errors.ts';
 import { isRepositoryName, parseRepositoryName, parseTag } from '../core/reference.ts';
 import type { ByteRange, BlobStore } from '../storage/blob-store.ts';
 import type { ManifestRecord, MetadataStore, ReferrerRecord, RepositoryRecord } from '../metadata/types.ts';
-import { parseManifest } from './manifest-parse.ts';
-import { createRepositoryService, type RepositoryService } from './repositories.ts';
+import { createDownloadLinks, type DownloadLinks } from './download-links.ts';
+import { createImageService, type ImageService } from './images.ts';
+import { createRepositoryService, isTagImmutable, type RepositoryService } from './repositories.ts';
 
 export interface RegistryOptions {
   blobs: BlobStore;
@@ -22,6 +23,8 @@ export interface RegistryOptions {
   accountId?: string;
   /** Region (for the AWS-managed KMS key ARN); default us-east-1. */
   region?: string;
+  /** Signs layer download links (GetDownloadUrlForLayer); default: a per-process random key. */
+  downloads?: DownloadLinks;
 }
 
 export interface BlobInfo {
@@ -58,6 +61,8 @@ export interface Page<T> {
 export interface Registry {
   /** Repository administration (settings, policies, tags, templates) shared by the ECR API and /v2/. */
   readonly repositories: RepositoryService;
+  /** Image rules (puts, ids, listings, deletes, layers, downloads) shared by the ECR API and /v2/. */
+  readonly images: ImageService;
   getRepository(name: string): Promise<RepositoryRecord>;
   /**
    * The repository a push goes to. A missing one is created from the CREATE_ON_PUSH creation template that
@@ -152,7 +157,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     let expected = range.length;
     if (expected === undefined && range.start !== undefined && range.end !== undefined) expected = range.end - range.start + 1;
     const newSize = await blobs.appendUpload(id, size, body, expected !== undefined ? { expectedLength: expected } : undefined);
-    await meta.uploads.touch(id, clock.now());
+    await meta.uploads.recordPart(id, newSize - size, clock.now());
     return newSize;
   }
 
@@ -167,8 +172,28 @@ export function createRegistry(options: RegistryOptions): Registry {
     return n === undefined ? options.maxPageSize : Math.min(n, options.maxPageSize);
   }
 
-  return {
+  const images = createImageService({
+    blobs,
+    meta,
+    clock,
+    maxManifestBytes: options.maxManifestBytes,
+    downloads: options.downloads ?? createDownloadLinks({ key: randomBytes(32), clock }),
+    // Read in the put's transaction, so the check and the tag write agree.
+    tagImmutable: async (tx, repositoryId, tag) => {
+      const settings = await tx.ecr.getSettings(repositoryId);
+      return settings ? isTagImmutable(settings, tag) : false;
+    },
+    core: {
+      getRepository,
+      repositoryForPush,
+      appendUpload: (name, id, body, range) => registry.appendUpload(name, id, body, range),
+      completeUpload: (name, id, digest) => registry.completeUpload(name, id, digest),
+    },
+  });
+
+  const registry: Registry = {
     repositories,
+    images,
     getRepository,
     repositoryForPush,
 
@@ -258,41 +283,8 @@ export function createRegistry(options: RegistryOptions): Registry {
 
     async putManifest(name, reference, contentType, body) {
       const ref = parseReference(reference);
-      if (body.length > options.maxManifestBytes) {
-        throw new RegistryError('MANIFEST_TOO_LARGE', `manifest is ${body.length} bytes; the limit is ${options.maxManifestBytes}`, { size: body.length, limit: options.maxManifestBytes });
-      }
-      const parsed = parseManifest(body, contentType);
-      let digest: Digest;
-      if ('digest' in ref) {
-        digest = digestOf(body, digestAlgorithm(ref.digest));
-        if (digest !== ref.digest) throw new RegistryError('DIGEST_INVALID', `manifest bytes hash to ${digest}, not ${ref.digest}`, { expected: ref.digest, actual: digest });
-      } else {
-        digest = digestOf(body, 'sha256');
-      }
-      const repo = await repositoryForPush(name);
-      const blobRefs = parsed.references.filter((r) => r.kind === 'blob').map((r) => r.digest);
-      const childRefs = parsed.references.filter((r) => r.kind === 'manifest').map((r) => r.digest);
-      const missingBlobs = blobRefs.length ? await meta.blobs.missingLinks(repo.id, blobRefs) : [];
-      if (missingBlobs.length) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missingBlobs[0]} which is not in repository ${name}`, { digest: missingBlobs[0], missing: missingBlobs.slice(0, 20) });
-      const missingChildren = childRefs.length ? await meta.manifests.missing(repo.id, childRefs) : [];
-      if (missingChildren.length) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `index references manifest ${missingChildren[0]} which is not in repository ${name}`, { digest: missingChildren[0], missing: missingChildren.slice(0, 20) });
-      const now = clock.now();
-      const created = await meta.transaction(async (tx) => {
-        const res = await tx.manifests.put({
-          repositoryId: repo.id,
-          digest,
-          mediaType: parsed.mediaType,
-          artifactType: parsed.artifactType,
-          subjectDigest: parsed.subject,
-          annotations: parsed.annotations ? JSON.stringify(parsed.annotations) : null,
-          size: body.length,
-          body,
-          pushedAt: now,
-        }, [...parsed.references, ...parsed.foreign]);
-        if ('tag' in ref) await tx.tags.set(repo.id, ref.tag, digest, now);
-        return res.created;
-      });
-      return { digest, subject: parsed.subject, created };
+      const r = await images.put(name, { body, mediaType: contentType, api: 'oci', ...('digest' in ref ? { digest: ref.digest } : { tag: ref.tag }) });
+      return { digest: r.digest, subject: r.subject, created: r.created };
     },
 
     async deleteManifest(name, reference) {
@@ -302,7 +294,7 @@ export function createRegistry(options: RegistryOptions): Registry {
         if (!(await meta.tags.delete(repo.id, ref.tag))) throw new RegistryError('MANIFEST_UNKNOWN', `tag ${ref.tag} is unknown to repository ${name}`, { tag: ref.tag });
         return;
       }
-      if (!(await meta.manifests.delete(repo.id, ref.digest))) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${ref.digest} is unknown to repository ${name}`, { digest: ref.digest });
+      await images.deleteByDigest(repo, ref.digest);
     },
 
     async listTags(name, page) {
@@ -328,5 +320,6 @@ export function createRegistry(options: RegistryOptions): Registry {
       return meta.manifests.referrers(repo.id, digest, artifactType);
     },
   };
+  return registry;
 }
 

@@ -1,6 +1,6 @@
 import type { EcrOperation } from '../context.ts';
 import { invalidParameter } from '../errors.ts';
-import { encryptionInput, repositoryName, repositoryOutput, tagMutabilityInput, tagsInput } from '../repository-shapes.ts';
+import { encryptionInput, nested, repositoryName, repositoryOutput, tagMutabilityInput, tagsInput } from '../repository-shapes.ts';
 import { createValidator, Rules } from '../validate.ts';
 
 /**
@@ -15,7 +15,7 @@ const createRepository: EcrOperation = async (input, ctx) => {
   const tags = tagsInput(v, 'tags', { max: 50 });
   const { mode, filters } = tagMutabilityInput(v, { required: false });
   const scanning = v.object('imageScanningConfiguration');
-  const scanOnPush = scanning ? createValidator(scanning).boolean('scanOnPush') : undefined;
+  const scanOnPush = scanning ? nested(scanning, 'imageScanningConfiguration').boolean('imageScanningConfiguration.scanOnPush') : undefined;
   const encryption = encryptionInput(v);
   await ctx.authorize('CreateRepository', name);
   const view = await ctx.registry.repositories.create({

@@ -3,12 +3,13 @@ import { dialectOf, type SqlDialectName } from '../db.ts';
 import { initial } from './0001-initial.ts';
 import { ecr } from './0002-ecr.ts';
 import { identity } from './0003-identity.ts';
+import { images } from './0004-images.ts';
 import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
 
 /** Every migration this build knows, in version order. Append new ones; never edit an applied one. */
-export const migrations: readonly Migration[] = [initial, ecr, identity];
+export const migrations: readonly Migration[] = [initial, ecr, identity, images];
 
 /** The schema version this build expects. */
 export const knownSchemaVersion: number = migrations[migrations.length - 1].version;

@@ -25,6 +25,7 @@ export function createManifestStore({ db, pulls }: StoreContext): ManifestStore 
             body: m.body,
             pushed_at: m.pushedAt.getTime(),
             last_pulled_at: null,
+            image_size: m.imageSize ?? null,
           })
           .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
           .executeTakeFirst();

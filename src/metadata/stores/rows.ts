@@ -25,7 +25,7 @@ export function toBlob(r: Selectable<BlobsTable>): BlobRecord {
   return { digest: r.digest, size: Number(r.size), mediaType: r.media_type, createdAt: new Date(Number(r.created_at)) };
 }
 
-export function toManifest(r: Selectable<ManifestsTable>): ManifestRecord {
+export function toManifest(r: Pick<Selectable<ManifestsTable>, (typeof manifestColumns)[number]>): ManifestRecord {
   return {
     repositoryId: Number(r.repository_id),
     digest: r.digest,
