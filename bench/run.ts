@@ -136,7 +136,7 @@ async function main(): Promise<number> {
     const states = new Map<ServerName, ServerState>(cli.servers.map((n) => [n, {}]));
     const clientFor = new Map<ServerName, RegistryClient>();
     for (const [name, server] of running) {
-      const client = new RegistryClient(server.url);
+      const client = new RegistryClient(server.url, undefined, server.authorization);
       clients.push(client);
       clientFor.set(name, client);
     }

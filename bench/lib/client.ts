@@ -20,7 +20,8 @@ export interface TimedResponse {
 export class RegistryClient {
   readonly agent: Agent;
 
-  constructor(readonly baseUrl: string, connections = 128) {
+  /** `authorization` is sent on every request (cargohold: the administrator's Basic credentials). */
+  constructor(readonly baseUrl: string, connections = 128, readonly authorization?: string) {
     this.agent = new Agent({ connections, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
   }
 
@@ -36,7 +37,8 @@ export class RegistryClient {
   private async send(method: Method, url: string | URL, expect: number[], opts: { headers?: Record<string, string>; body?: Body; signal?: AbortSignal } = {}): Promise<Dispatcher.ResponseData> {
     // undici streams (async) iterables as request bodies (documented), though its typings list only Readable.
     const body = (opts.body ?? undefined) as Buffer | Readable | undefined;
-    const res = await request(url, { method, headers: opts.headers, body, dispatcher: this.agent, signal: opts.signal });
+    const headers = this.authorization ? { authorization: this.authorization, ...opts.headers } : opts.headers;
+    const res = await request(url, { method, headers, body, dispatcher: this.agent, signal: opts.signal });
     if (!expect.includes(res.statusCode)) {
       const text = (await res.body.text().catch(() => '')).slice(0, 500);
       throw new Error(`${method} ${new URL(url).pathname} → ${res.statusCode} (expected ${expect.join('/')}): ${text}`);
@@ -146,7 +148,7 @@ export class RegistryClient {
    */
   async pullBlobFast(repo: string, digest: string, signal?: AbortSignal): Promise<{ bytes: number; hex: string }> {
     const hash = createHash('sha256');
-    const res = await rawGet(new URL(`${this.baseUrl}/v2/${repo}/blobs/${digest}`), {}, (chunk) => hash.update(chunk), signal);
+    const res = await rawGet(new URL(`${this.baseUrl}/v2/${repo}/blobs/${digest}`), this.authorization ? { Authorization: this.authorization } : {}, (chunk) => hash.update(chunk), signal);
     if (res.status !== 200) throw new Error(`GET /v2/${repo}/blobs/${digest} → ${res.status} (expected 200)`);
     return { bytes: res.bodyBytes, hex: hash.digest('hex') };
   }

@@ -18,6 +18,8 @@ export interface LoadSpec {
   kind: LoadKind;
   connections: number;
   durationSec: number;
+  /** Authorization header sent with every request (cargohold). */
+  authorization?: string;
 }
 
 export interface LoadResult {
@@ -59,15 +61,16 @@ function done(summary, latency, requests)
 end
 `;
 
-function luaScript(kind: LoadKind): string {
+function luaScript(kind: LoadKind, authorization?: string): string {
+  const auth = authorization ? `wrk.headers["Authorization"] = "${authorization}"\n` : '';
   if (kind.type === 'manifest') {
-    return `wrk.method = "GET"\nwrk.headers["Accept"] = "${MEDIA.manifestAccept}"\n${LUA_DONE}`;
+    return `wrk.method = "GET"\nwrk.headers["Accept"] = "${MEDIA.manifestAccept}"\n${auth}${LUA_DONE}`;
   }
   return `
 local size = ${kind.blobSize}
 local len = ${kind.rangeBytes}
 local headers = {}
-function init(args)
+${authorization ? `headers["Authorization"] = "${authorization}"\n` : ''}function init(args)
   math.randomseed(os.time())
 end
 function request()
@@ -86,7 +89,7 @@ export async function runWrk(spec: LoadSpec): Promise<LoadResult> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-wrk-'));
   try {
     const script = join(dir, 'script.lua');
-    await writeFile(script, luaScript(spec.kind));
+    await writeFile(script, luaScript(spec.kind, spec.authorization));
     const args = ['-t1', `-c${spec.connections}`, `-d${spec.durationSec}s`, '--timeout', '10s', '-s', script, spec.url];
     const out = await new Promise<string>((resolve, reject) => {
       const child = track(spawn(WRK_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -139,7 +142,7 @@ export async function runUndici(spec: LoadSpec): Promise<LoadResult> {
   const expected = spec.kind.type === 'manifest' ? 200 : 206;
   const worker = async (): Promise<void> => {
     while (performance.now() < end && count < latencies.length) {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = spec.authorization ? { authorization: spec.authorization } : {};
       if (spec.kind.type === 'manifest') headers.accept = MEDIA.manifestAccept;
       else {
         const s = Math.floor(Math.random() * (spec.kind.blobSize - spec.kind.rangeBytes + 1));

@@ -14,6 +14,8 @@ export interface BenchServer {
   url: string;
   pid: number;
   version: string;
+  /** Authorization header value for /v2/ (cargohold authenticates; Distribution does not). */
+  authorization?: string;
   alive(): boolean;
   /** Last lines of the server's log, for error messages. */
   logTail(lines?: number): string;
@@ -29,6 +31,7 @@ function wrap(name: ServerName, server: RunningServer, version: string): BenchSe
     url: server.url,
     pid: child.pid,
     version,
+    authorization: server.authorization,
     alive: () => child.exitCode === null && child.signalCode === null,
     logTail: (lines = 20) => server.logs.slice(-lines).map((l) => JSON.stringify(l)).join('\n'),
     stop: () => server.stop(),

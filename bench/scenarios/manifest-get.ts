@@ -21,9 +21,10 @@ export const manifestGet: Scenario = {
 
     const url = `${server.url}/v2/${repo}/manifests/latest`;
     const kind = { type: 'manifest' } as const;
-    await runLoad(config.loadgen, { url, kind, connections: config.manifestConnections, durationSec: config.warmupSec });
+    const authorization = server.authorization;
+    await runLoad(config.loadgen, { url, kind, connections: config.manifestConnections, durationSec: config.warmupSec, authorization });
     const cpu = cpuMeter(server.pid);
-    const r = await runLoad(config.loadgen, { url, kind, connections: config.manifestConnections, durationSec: config.manifestDurationSec });
+    const r = await runLoad(config.loadgen, { url, kind, connections: config.manifestConnections, durationSec: config.manifestDurationSec, authorization });
     const cpuSeconds = cpu();
     ctx.details.load = r;
     const perRequest = r.requests ? r.bytes / r.requests : 0;

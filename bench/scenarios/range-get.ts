@@ -25,6 +25,7 @@ export const rangeGet: Scenario = {
       kind: { type: 'range', blobSize: big.data.size, rangeBytes: config.rangeBytes },
       connections: config.rangeConnections,
       durationSec: config.rangeDurationSec,
+      authorization: server.authorization,
     });
     const cpuSeconds = cpu();
     const rss = sampler.stop();

@@ -106,6 +106,12 @@ export function createAccessService(options: AccessServiceOptions): CargoholdAcc
   const basic = new TtlCache<Principal>(20_000);
   /** Access keys whose last use was recorded recently (one write per key per minute at most). */
   const touched = new TtlCache<true>(10_000);
+  /**
+   * Decisions per (principal, action, resource, source, transport) for at most a second: the hot path then costs
+   * a map lookup. Time-based conditions (aws:CurrentTime) may thus be up to a second late.
+   */
+  const decisions = new TtlCache<AccessDecision>(50_000);
+  const decisionTtl = Math.min(ttl, 1000);
 
   function principalOf(userName: string, accessKeyId?: string): Principal {
     return { arn: ids.userArn(userName), accountId, username: userName, ...(accessKeyId ? { accessKeyId } : {}), isAnonymous: false };
@@ -284,9 +290,16 @@ export function createAccessService(options: AccessServiceOptions): CargoholdAcc
     },
 
     async authorize(request: AccessRequest): Promise<AccessDecision> {
+      const key = decisionTtl > 0 ? `${request.principal.arn}\n${request.principal.accountId}\n${request.action}\n${request.resource}\n${request.repositoryName ?? ''}\n${request.sourceIp ?? ''}\n${request.secure ? 1 : 0}` : '';
+      const now = clock.now().getTime();
+      if (key) {
+        const hit = decisions.get(key, now);
+        if (hit) return hit;
+      }
       const { identity: idDocs, resource, registry, context } = await policiesFor(request);
       const decision: AccessDecision = evaluate({ principal: request.principal, action: request.action, resource: request.resource, context }, { identity: idDocs, resource, registry });
       if (!decision.allowed) decision.message = denialMessage(request.principal.arn, request.action, request.resource, decision);
+      if (key) decisions.set(key, decision, now + decisionTtl);
       return decision;
     },
 
@@ -296,6 +309,7 @@ export function createAccessService(options: AccessServiceOptions): CargoholdAcc
       repoPolicies.clear();
       registryPolicy.clear();
       basic.clear();
+      decisions.clear();
     },
 
     policiesFor,
