@@ -19,6 +19,11 @@ export interface HttpServerOptions {
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
+/**
+ * A refused body up to this size (declared by Content-Length) is read and discarded so the client finishes
+ * writing and reads the error; closing under a client still writing makes it fail with EPIPE instead.
+ */
+const DRAIN_REFUSED_BODY_BYTES = 16 * 1024 * 1024;
 
 /** The HTTP front door: request ids, access logs, metrics, error rendering, graceful shutdown. */
 export interface HttpServer {
@@ -109,8 +114,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       res.destroy();
       return;
     }
-    // Don't read the rest of a body we're refusing; ask the client to close the connection.
-    if (!req.complete) res.setHeader('Connection', 'close');
+    // Don't read the rest of a large body we're refusing; ask the client to close the connection. A small
+    // one (a manifest, an API call) is drained instead, so the client sees the error rather than EPIPE.
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (!req.complete && !(declared <= DRAIN_REFUSED_BODY_BYTES)) res.setHeader('Connection', 'close');
     if (options.renderError) options.renderError(req, res, err, ctx);
     else writeOciError(res, err, req.method === 'HEAD');
     if (!req.complete) req.resume();
