@@ -46,6 +46,21 @@ function toSummary(r: SummaryRow): ImageSummary {
 export function createImageStore({ db }: StoreContext): ImageStore {
   const tagged = sql<boolean>`exists (select 1 from tags t where t.repository_id = m.repository_id and t.manifest_digest = m.digest)`;
 
+  /**
+   * Manifests of the repository that list `digest` (any kind), from `manifest_references_by_child` alone (a
+   * covering read whatever the planner's statistics); the caller then filters by kind through the primary key.
+   */
+  async function referencing(repositoryId: number, digest: Digest): Promise<string[]> {
+    const rows = await db
+      .selectFrom('manifest_references')
+      .select('manifest_digest')
+      .where('repository_id', '=', repositoryId)
+      .where('child_digest', '=', digest)
+      .limit(IN_LIST_CHUNK)
+      .execute();
+    return distinct(rows.map((r) => r.manifest_digest));
+  }
+
   return {
     async list(repositoryId, { after, limit, tagStatus }) {
       if (limit <= 0) return [];
@@ -116,11 +131,14 @@ export function createImageStore({ db }: StoreContext): ImageStore {
     },
 
     async parents(repositoryId, digest) {
+      const holders = await referencing(repositoryId, digest);
+      if (holders.length === 0) return [];
       const rows = await db
         .selectFrom('manifest_references')
         .select('manifest_digest')
         .distinct()
         .where('repository_id', '=', repositoryId)
+        .where('manifest_digest', 'in', holders)
         .where('child_digest', '=', digest)
         .where('kind', '=', 'manifest')
         .orderBy('manifest_digest')
@@ -129,10 +147,13 @@ export function createImageStore({ db }: StoreContext): ImageStore {
     },
 
     async blobReference(repositoryId, digest) {
+      const holders = await referencing(repositoryId, digest);
+      if (holders.length === 0) return undefined;
       const row = await db
         .selectFrom('manifest_references')
         .select('media_type')
         .where('repository_id', '=', repositoryId)
+        .where('manifest_digest', 'in', holders)
         .where('child_digest', '=', digest)
         .where('kind', '=', 'blob')
         .limit(1)
