@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from 'node:test';
 import { blobCases } from './contract/blobs.ts';
 import { ecrCases } from './contract/ecr.ts';
 import { iamCases } from './contract/iam.ts';
+import { imageCases } from './contract/images.ts';
 import { manifestCases } from './contract/manifests.ts';
 import { repositoryCases } from './contract/repositories.ts';
 import { tagCases } from './contract/tags.ts';
@@ -44,5 +45,6 @@ export function runMetadataContract(name: string, factory: () => Promise<Contrac
     transactionCases(store);
     ecrCases(store);
     iamCases(store);
+    imageCases(store);
   });
 }
