@@ -54,8 +54,9 @@ export interface AccessService {
   authenticateSigV4(req: IncomingMessage, bodySha256Hex: string): Promise<{ principal: Principal; region: string }>;
   /**
    * Authenticates a /v2/ request from its Authorization header: `Basic AWS:<registry token>` or
-   * `Basic <access key id>:<secret>`. No header → anonymous principal. Invalid/expired → RegistryError UNAUTHORIZED
-   * (or DENIED for an expired token, with ECR's message). Token checks need no database round trip.
+   * `Basic <access key id>:<secret>`. No header → anonymous principal. Invalid, forged, foreign or expired →
+   * RegistryError UNAUTHORIZED (an expired token says ECR's `Your authorization token has expired. Reauthenticate
+   * and try again.`), which /v2/ answers with 401 and the Basic challenge. Token checks need no database round trip.
    */
   authenticateBasic(req: IncomingMessage): Promise<Principal>;
   /** Issues a registry token for GetAuthorizationToken: base64(`AWS:<token>`) valid 12 h. */
