@@ -108,7 +108,8 @@ export function createImageStore({ db }: StoreContext): ImageStore {
 
     async listIds(repositoryId, { after, limit, tagStatus }) {
       if (limit <= 0) return [];
-      const tagKey = sql<string>`coalesce(t.name, '')`;
+      // Ordered by the tag name itself (not an expression), so tags_by_manifest (repository_id,
+      // manifest_digest, name) delivers the pairs in order without a sort. An untagged image has one row.
       let q = db
         .selectFrom('manifests as m')
         .leftJoin('tags as t', (j) => j.onRef('t.repository_id', '=', 'm.repository_id').onRef('t.manifest_digest', '=', 'm.digest'))
@@ -116,13 +117,15 @@ export function createImageStore({ db }: StoreContext): ImageStore {
         .where('m.repository_id', '=', repositoryId)
         .orderBy('m.pushed_at')
         .orderBy('m.digest')
-        .orderBy(tagKey)
+        .orderBy('t.name')
         .limit(limit);
-      if (after) {
-        // The first condition lets the index seek; the second skips the pairs already returned.
+      if (after && after.tag === null) {
+        q = q.where(sql<boolean>`(m.pushed_at, m.digest) > (${after.pushedAt}, ${after.digest})`);
+      } else if (after) {
+        // The first condition lets the index seek; the second skips the pairs of that image already returned.
         q = q
           .where(sql<boolean>`(m.pushed_at, m.digest) >= (${after.pushedAt}, ${after.digest})`)
-          .where(sql<boolean>`(m.pushed_at, m.digest, ${tagKey}) > (${after.pushedAt}, ${after.digest}, ${after.tag ?? ''})`);
+          .where(sql<boolean>`((m.pushed_at, m.digest) > (${after.pushedAt}, ${after.digest}) or t.name > ${after.tag})`);
       }
       if (tagStatus === 'TAGGED') q = q.where('t.name', 'is not', null);
       if (tagStatus === 'UNTAGGED') q = q.where('t.name', 'is', null);
