@@ -29,6 +29,11 @@ if (!filters.length || process.env.CARGOHOLD_TYPECHECK === '1') {
   }
 }
 
+// The server under test runs from the bundled build (bin/cargohold.js); build it once up front so parallel
+// server starts never race to rebuild it.
+const { build } = await import('./build.mjs');
+await build();
+
 const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files], {
   cwd: root,
   stdio: 'inherit',

@@ -14,6 +14,7 @@ import { createEcrRoutes } from './ecr/router.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import { createSqliteMetadata } from './metadata/dialects/sqlite.ts';
+import { createReadCache } from './metadata/read-cache.ts';
 import type { MetadataStore } from './metadata/types.ts';
 import { createV2Authorizer } from './oci/authorize.ts';
 import { createDownloadRoute } from './oci/download.ts';
@@ -76,7 +77,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
   const blobs = await createFsBlobStore({ root: join(dataDir, 'blobs') });
-  const meta = await createSqliteMetadata({ path: join(dataDir, 'metadata.sqlite') });
+  const meta = createReadCache(await createSqliteMetadata({ path: join(dataDir, 'metadata.sqlite') }), { ttlMs: config.registry.readCacheTtlMs });
   const registry = createRegistry({
     blobs,
     meta,

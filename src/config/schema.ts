@@ -35,7 +35,13 @@ export const configSchema = z.object({
     uploadSessionTtlSeconds: z.number().int().min(60).default(24 * 3600),
     /** Largest page for tags list and catalog. */
     maxPageSize: z.number().int().min(1).max(1_000_000).default(100_000),
-  }).strict().default({ createRepositoryOnPush: false, maxManifestBytes: 4 * 1024 * 1024, uploadSessionTtlSeconds: 24 * 3600, maxPageSize: 100_000 }),
+    /**
+     * Milliseconds a cached repository/manifest/tag read may be served on the pull path. Writes through this
+     * process invalidate at once; the TTL bounds how long a write made by another node or the CLI goes unseen.
+     * 0 turns the cache off.
+     */
+    readCacheTtlMs: z.number().int().min(0).max(60_000).default(1000),
+  }).strict().default({ createRepositoryOnPush: false, maxManifestBytes: 4 * 1024 * 1024, uploadSessionTtlSeconds: 24 * 3600, maxPageSize: 100_000, readCacheTtlMs: 1000 }),
   http: z.object({
     /** Seconds to let in-flight requests finish on SIGTERM. */
     shutdownGraceSeconds: z.number().int().min(0).default(30),

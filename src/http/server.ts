@@ -36,27 +36,11 @@ export interface HttpServer {
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { log, metrics } = options;
   let inflight = 0;
-  // Label children cached per (route, method, status): label hashing is the costly part of a metric update.
-  const children = new Map<string, { requests: { inc(): void }; duration: { observe(v: number): void }; bytesIn: { inc(v: number): void }; bytesOut: { inc(v: number): void } }>();
-  const series = (route: string, method: string, status: number) => {
-    const key = `${route} ${method} ${status}`;
-    let c = children.get(key);
-    if (!c) {
-      c = {
-        requests: metrics.requests.labels({ route, method, status }),
-        duration: metrics.duration.labels({ route, method }),
-        bytesIn: metrics.bytesIn.labels({ route }),
-        bytesOut: metrics.bytesOut.labels({ route }),
-      };
-      if (children.size < 10_000) children.set(key, c);
-    }
-    return c;
-  };
+  metrics.setInflightSource(() => inflight);
   let idle: (() => void) | undefined;
 
   const server = createServer({ keepAliveTimeout: options.keepAliveTimeoutSeconds * 1000, headersTimeout: options.headersTimeoutSeconds * 1000, requestTimeout: 0 }, (req, res) => {
     inflight++;
-    metrics.inflight.inc();
     const started = process.hrtime.bigint();
     const socket = req.socket;
     const remote = socket.remoteAddress;
@@ -75,14 +59,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       if (finished) return;
       finished = true;
       inflight--;
-      metrics.inflight.dec();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const status = completed ? res.statusCode : 499;
-      const m = series(ctx.route, req.method ?? 'UNKNOWN', status);
-      m.requests.inc();
-      m.duration.observe(seconds);
-      m.bytesIn.inc(Math.max(0, socket.bytesRead - readStart));
-      m.bytesOut.inc(Math.max(0, socket.bytesWritten - writeStart));
+      metrics.record(ctx.route, req.method ?? 'UNKNOWN', status, seconds, Math.max(0, socket.bytesRead - readStart), Math.max(0, socket.bytesWritten - writeStart));
       if (options.logRequests) {
         log.info({ reqId: id, method: req.method, route: ctx.route, repository: ctx.repository, status, ms: Math.round(seconds * 1e5) / 100, remote }, 'request');
       }
