@@ -35,9 +35,20 @@ interface RouteDef {
 }
 
 /** The Accept header's types through the rule BatchGetImage's acceptedMediaTypes also uses. */
+/** Accept negotiation results by (Accept header, media type): clients send the same few Accept headers. */
+const acceptMemo = new Map<string, boolean>();
+
 function acceptable(accept: string | string[] | undefined, mediaType: string): boolean {
   if (!accept) return true;
-  return manifestAcceptable((Array.isArray(accept) ? accept.join(',') : accept).split(','), mediaType);
+  const header = Array.isArray(accept) ? accept.join(',') : accept;
+  const key = `${mediaType}\n${header}`;
+  let ok = acceptMemo.get(key);
+  if (ok === undefined) {
+    ok = manifestAcceptable(header.split(','), mediaType);
+    if (acceptMemo.size >= 1000) acceptMemo.clear();
+    acceptMemo.set(key, ok);
+  }
+  return ok;
 }
 
 function uploadHeaders(name: string, id: string, size: number): Record<string, string | number> {
