@@ -4,6 +4,7 @@ import { parseDigest } from '../core/digest.ts';
 import { RegistryError } from '../core/errors.ts';
 import { MediaType } from '../core/media-types.ts';
 import type { Handler, RequestContext } from '../http/context.ts';
+import { sendBlob } from '../http/send-blob.ts';
 import type { HttpMetrics } from '../http/metrics.ts';
 import { manifestAcceptable } from '../registry/images.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -105,14 +106,23 @@ export function createOciRoutes(options: OciRoutesOptions): (req: IncomingMessag
       res.end();
       return;
     }
-    const stream = await registry.openBlob(p.name, blob.digest, range);
+    const reader = await registry.openBlobReader(blob.digest);
+    if (reader && range === undefined && reader.size !== blob.size) {
+      await reader.close();
+      throw new RegistryError('INTERNAL', `stored blob ${blob.digest} has ${reader.size} bytes, metadata says ${blob.size}`);
+    }
+    const stream = reader ? undefined : await registry.openBlob(p.name, blob.digest, range);
     if (range) {
       res.writeHead(206, { ...base, 'Content-Type': 'application/octet-stream', 'Content-Length': range.end - range.start + 1, 'Content-Range': `bytes ${range.start}-${range.end}/${blob.size}` });
     } else {
       res.writeHead(200, { ...base, 'Content-Type': 'application/octet-stream', 'Content-Length': blob.size });
     }
+    if (reader) {
+      await sendBlob(reader, res, range?.start ?? 0, range ? range.end - range.start + 1 : blob.size);
+      return;
+    }
     try {
-      await pipeline(stream, res);
+      await pipeline(stream!, res);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
     }

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import { parseDigest, type Digest } from '../core/digest.ts';
 import { RegistryError } from '../core/errors.ts';
 import { isRepositoryName, parseRepositoryName, parseTag } from '../core/reference.ts';
-import type { ByteRange, BlobStore } from '../storage/blob-store.ts';
+import type { BlobReader, ByteRange, BlobStore } from '../storage/blob-store.ts';
 import type { ManifestRecord, MetadataStore, ReferrerRecord, RepositoryRecord } from '../metadata/types.ts';
 import { createDownloadLinks, type DownloadLinks } from './download-links.ts';
 import { createImageService, type ImageService } from './images.ts';
@@ -82,6 +82,8 @@ export interface Registry {
 
   statBlob(name: string, digest: string): Promise<BlobInfo>;
   openBlob(name: string, digest: Digest, range?: ByteRange): Promise<Readable>;
+  /** Positional reader for a blob the caller has already checked (statBlob), when the storage driver offers one. */
+  openBlobReader(digest: Digest): Promise<BlobReader | undefined>;
   deleteBlob(name: string, digest: string): Promise<void>;
 
   getManifest(name: string, reference: string, options?: { recordPull?: boolean }): Promise<ManifestRecord>;
@@ -266,6 +268,10 @@ export function createRegistry(options: RegistryOptions): Registry {
 
     async openBlob(_name, digest, range) {
       return blobs.open(digest, range);
+    },
+
+    async openBlobReader(digest) {
+      return blobs.openReader ? blobs.openReader(digest) : undefined;
     },
 
     async deleteBlob(name, digestParam) {

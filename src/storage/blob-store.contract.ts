@@ -58,6 +58,24 @@ export function runBlobStoreContract(name: string, factory: () => Promise<BlobSt
         assert.deepEqual(await read(digest, { start: 0, end: last }), data);
       });
 
+      it('offers positional reads when the driver has openReader (optional)', async () => {
+        if (!store.openReader) return;
+        await store.putBlob(digest, bodyOf(data));
+        const reader = await store.openReader(digest);
+        try {
+          assert.equal(reader.size, data.length);
+          const buf = Buffer.alloc(data.length + 8);
+          assert.equal(await reader.read(buf, 0, data.length), data.length);
+          assert.deepEqual(buf.subarray(0, data.length), data);
+          assert.equal(await reader.read(buf, 3, 7), 7);
+          assert.deepEqual(buf.subarray(0, 7), data.subarray(3, 10));
+          assert.equal(await reader.read(buf, data.length, 4), 0);
+        } finally {
+          await reader.close();
+        }
+        await rejectsWith(store.openReader(`sha256:${'0'.repeat(64)}`), 'BLOB_UNKNOWN');
+      });
+
       it('refuses ranges outside the blob with RANGE_NOT_SATISFIABLE', async () => {
         await store.putBlob(digest, bodyOf(data));
         const n = data.length;

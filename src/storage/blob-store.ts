@@ -72,7 +72,23 @@ export interface BlobStore {
   /** Lists stored blobs (for GC reconcile; never at startup). */
   list(): AsyncIterable<StoredBlob>;
 
+  /**
+   * Optional fast path for drivers with local files: positional reads into caller-owned buffers, so a
+   * server can send a blob with a few reused buffers instead of allocating one per chunk. Same errors as
+   * `open` (BLOB_UNKNOWN).
+   */
+  openReader?(digest: Digest): Promise<BlobReader>;
+
   /** Releases resources. */
+  close(): Promise<void>;
+}
+
+/** A blob opened for positional reads (see `BlobStore.openReader`). */
+export interface BlobReader {
+  /** Size of the blob as opened (a concurrent delete does not change it). */
+  readonly size: number;
+  /** Reads up to `length` bytes at `position` into `buffer` (from offset 0); returns the count read. */
+  read(buffer: Buffer, position: number, length: number): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -72,6 +72,29 @@ describe('operations basics', () => {
     assert.deepEqual(files.filter((f) => !f.includes('/uploads/')), [], `files left behind: ${files.join(', ')}`);
   });
 
+  it('a client that disconnects mid-pull does not disturb the server or later pulls', async () => {
+    const body = Buffer.alloc(24 << 20);
+    for (let i = 0; i < body.length; i += 4096) body.writeUInt32BE(i, i);
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const auth = { Authorization: s.authorization! };
+    const put = await fetch(`${s.url}/v2/drop/pull/blobs/uploads/?digest=${digest}`, { method: 'POST', body, headers: auth });
+    assert.equal(put.status, 201);
+    for (let round = 0; round < 3; round++) {
+      await new Promise<void>((resolve) => {
+        const req = request(`${s.url}/v2/drop/pull/blobs/${digest}`, { headers: auth }, (res) => {
+          res.once('data', () => { req.destroy(); resolve(); });
+        });
+        req.on('error', () => resolve());
+        req.end();
+      });
+    }
+    const whole = Buffer.from(await (await fetch(`${s.url}/v2/drop/pull/blobs/${digest}`, { headers: auth })).arrayBuffer());
+    assert.equal(`sha256:${createHash('sha256').update(whole).digest('hex')}`, digest);
+    const part = await fetch(`${s.url}/v2/drop/pull/blobs/${digest}`, { headers: { ...auth, Range: 'bytes=1048570-3145739' } });
+    assert.equal(part.status, 206);
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), body.subarray(1048570, 3145740));
+  });
+
   it('finishes in-flight requests on SIGTERM, then exits', async () => {
     const s2 = await startCargohold();
     const body = Buffer.alloc(3 << 20, 7);

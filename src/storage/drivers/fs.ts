@@ -202,6 +202,29 @@ export async function createFsBlobStore(options: FsBlobStoreOptions): Promise<Bl
       return size === undefined ? undefined : { size };
     },
 
+    async openReader(digest) {
+      const path = blobPath(digest);
+      if (!path) throw blobUnknown(digest);
+      let handle: fsp.FileHandle;
+      try {
+        handle = await fsp.open(path, 'r');
+      } catch (err) {
+        if (errno(err) === 'ENOENT') throw blobUnknown(digest);
+        throw err;
+      }
+      try {
+        const { size } = await handle.stat();
+        return {
+          size,
+          read: async (buffer: Buffer, position: number, length: number) => (await handle.read(buffer, 0, length, position)).bytesRead,
+          close: () => handle.close(),
+        };
+      } catch (err) {
+        await handle.close().catch(() => undefined);
+        throw err;
+      }
+    },
+
     async open(digest, range?: ByteRange) {
       const path = blobPath(digest);
       if (!path) throw blobUnknown(digest);
