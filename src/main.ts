@@ -22,6 +22,7 @@ import { createOciRoutes } from './oci/routes.ts';
 import { createDownloadLinks } from './registry/download-links.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
 import { startUploadExpiry } from './registry/upload-expiry.ts';
+import { createStsRoutes } from './sts/router.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { createFsBlobStore } from './storage/drivers/fs.ts';
 
@@ -106,6 +107,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     accountId: config.identity.accountId,
     region: config.identity.region,
     tokenKey: loadOrCreateKey(dataDir, 'token'),
+    sessionKey: loadOrCreateKey(dataDir, 'session'),
     clock,
     log,
     tokenTtlMs: config.auth.tokenTtlSeconds * 1000,
@@ -115,6 +117,8 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   const ecrSettings: EcrSettings = { registryHost: config.identity.registryHost ?? '', proxyEndpoint: config.identity.proxyEndpoint ?? '' };
   const ecr = createEcrRoutes({ registry, access, clock, tokens: createTokenCodec(loadOrCreateKey(dataDir, 'pagination')), settings: ecrSettings, log });
 
+  // STS GetSessionToken (AWS Query protocol, form body, no X-Amz-Target) for temporary credentials.
+  const sts = createStsRoutes({ access, clock, log });
   const metrics = createHttpMetrics();
   const authorize = config.auth.enabled ? createV2Authorizer({ access, proxyEndpoint: () => ecrSettings.proxyEndpoint }) : undefined;
   const oci = createOciRoutes({ registry, metrics, maxManifestBytes: config.registry.maxManifestBytes, authorize });
@@ -143,6 +147,8 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
           res.end(text);
         };
       }
+      const query = sts(req, ctx);
+      if (query) return query;
       const api = ecr(req, ctx);
       if (api) {
         const target = req.headers['x-amz-target'];

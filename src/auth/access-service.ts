@@ -16,7 +16,9 @@ import type { AccessDecision, AccessRequest, AccessService, Principal, RegistryI
 import type { IdentityService } from './identity.ts';
 import { denialMessage, evaluate, parsePolicy, type PolicyDocument, type RequestContext } from './policy/index.ts';
 import { createRegistryTokenCodec, type RegistryTokenCodec } from './registry-token.ts';
-import { AuthError, parseSigV4, verifySigV4, type SigV4Secret } from './sigv4/index.ts';
+import { generateSecretAccessKey } from './identity.ts';
+import { createSessionTokenCodec, generateTemporaryAccessKeyId, type SessionTokenCodec } from './session-token.ts';
+import { AuthError, EXPIRED_TOKEN_MESSAGE, INVALID_TOKEN_MESSAGE, parseSigV4, verifySigV4, type SigV4Secret } from './sigv4/index.ts';
 
 export interface AccessServiceOptions {
   meta: Pick<MetadataStore, 'iam' | 'ecr' | 'repositories'>;
@@ -25,6 +27,8 @@ export interface AccessServiceOptions {
   region: string;
   /** DATA_DIR/keys/token.key */
   tokenKey: Buffer;
+  /** DATA_DIR/keys/session.key: seals the session tokens of temporary credentials (default: derived from tokenKey). */
+  sessionKey?: Buffer;
   clock: Clock;
   log?: Logger;
   /** Registry token lifetime (ECR: 12 h). */
@@ -41,6 +45,11 @@ export interface CargoholdAccessService extends AccessService {
   policiesFor(request: AccessRequest): Promise<{ identity: PolicyDocument[]; resource: PolicyDocument[]; registry: PolicyDocument[]; context: RequestContext }>;
   /** Principal for an IAM user name (undefined when no such user). */
   principalForUser(userName: string): Promise<Principal | undefined>;
+  /**
+   * Temporary credentials for STS GetSessionToken: an `ASIA…` key id, a secret and a sealed session token that
+   * act as `principal` (who must have signed with a long-term key) until `now + durationSeconds`. Nothing is stored.
+   */
+  issueSessionCredentials(principal: Principal, durationSeconds: number, now: Date): { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date };
 }
 
 /** The caller without credentials. */
@@ -81,6 +90,11 @@ interface KeyEntry {
   secret: string;
 }
 
+/** Derives the session-token key from the registry-token key when no DATA_DIR/keys/session.key is given. */
+function deriveSessionKey(tokenKey: Buffer): Buffer {
+  return createHash('sha256').update('cargohold session token key v1\n').update(tokenKey).digest();
+}
+
 interface RepositoryPolicies {
   docs: PolicyDocument[];
   tags: Array<{ key: string; value: string }>;
@@ -91,6 +105,7 @@ export function createAccessService(options: AccessServiceOptions): CargoholdAcc
   const tokenTtlMs = options.tokenTtlMs ?? 12 * 3600 * 1000;
   const ttl = options.cacheTtlMs ?? 5000;
   const codec: RegistryTokenCodec = createRegistryTokenCodec(options.tokenKey, { accountId, region });
+  const sessions: SessionTokenCodec = createSessionTokenCodec(options.sessionKey ?? deriveSessionKey(options.tokenKey), { accountId });
 
   const identity: RegistryIdentity = {
     accountId,
@@ -237,24 +252,54 @@ export function createAccessService(options: AccessServiceOptions): CargoholdAcc
   return {
     identity,
 
-    async authenticateSigV4(req: IncomingMessage, bodySha256Hex: string) {
+    async authenticateSigV4(req: IncomingMessage, bodySha256Hex: string, opts?: { service?: string }) {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       const request = { method: req.method ?? 'GET', path: q === -1 ? url : url.slice(0, q), query: q === -1 ? '' : url.slice(q + 1), headers: req.headersDistinct, bodySha256Hex };
       const parsed = parseSigV4(request);
       if (parsed.region !== region) throw new AuthError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${parsed.region}'. `);
+      const now = clock.now();
+      // Temporary credentials: the X-Amz-Security-Token is a sealed session (no lookup of the ASIA key itself).
+      const token = parsed.securityToken;
+      let session: { username: string; parentAccessKeyId: string } | undefined;
       const verified = await verifySigV4(request, {
-        now: clock.now(),
-        service: 'ecr',
+        now,
+        service: opts?.service ?? 'ecr',
         async lookupSecret(id): Promise<SigV4Secret | undefined> {
+          if (token !== undefined && token !== '') {
+            const check = sessions.open(token, now.getTime());
+            if (!check.ok) {
+              if (check.reason === 'expired') throw new AuthError('ExpiredTokenException', EXPIRED_TOKEN_MESSAGE);
+              return undefined;
+            }
+            const c = check.claims;
+            if (c.accessKeyId !== id) return undefined;
+            const parent = await lookupKey(c.parentAccessKeyId);
+            if (!parent || parent.record.userName !== c.username) return undefined;
+            session = { username: c.username, parentAccessKeyId: c.parentAccessKeyId };
+            return { secretAccessKey: c.secretAccessKey, sessionToken: token, active: parent.record.status === 'Active' };
+          }
           const entry = await lookupKey(id);
           return entry && { secretAccessKey: entry.secret, active: entry.record.status === 'Active' };
         },
       });
+      if (session) {
+        recordUse(session.parentAccessKeyId);
+        return { principal: principalOf(session.username, verified.accessKeyId), region: verified.region, temporary: true };
+      }
       const entry = await lookupKey(verified.accessKeyId);
-      if (!entry) throw new AuthError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      if (!entry) throw new AuthError('UnrecognizedClientException', INVALID_TOKEN_MESSAGE);
       recordUse(verified.accessKeyId);
-      return { principal: principalOf(entry.record.userName, verified.accessKeyId), region: verified.region };
+      return { principal: principalOf(entry.record.userName, verified.accessKeyId), region: verified.region, temporary: false };
+    },
+
+    issueSessionCredentials(principal: Principal, durationSeconds: number, now: Date) {
+      if (principal.isAnonymous || !principal.username || !principal.accessKeyId) throw unauthorized('temporary credentials need a caller signed with an access key');
+      const accessKeyId = generateTemporaryAccessKeyId();
+      const secretAccessKey = generateSecretAccessKey();
+      const expiration = new Date(now.getTime() + durationSeconds * 1000);
+      const sessionToken = sessions.seal({ accessKeyId, secretAccessKey, username: principal.username, parentAccessKeyId: principal.accessKeyId, accountId, issuedAt: now.getTime(), expiresAt: expiration.getTime() });
+      return { accessKeyId, secretAccessKey, sessionToken, expiration };
     },
 
     async authenticateBasic(req: IncomingMessage) {

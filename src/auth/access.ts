@@ -49,9 +49,12 @@ export interface AccessService {
   readonly identity: RegistryIdentity;
   /**
    * Authenticates an ECR API request (SigV4). Throws `AuthError` (auth/sigv4) with the AWS exception name.
-   * `bodySha256Hex` is the hash of the exact body bytes.
+   * `bodySha256Hex` is the hash of the exact body bytes. `service` is the signing name expected in the credential
+   * scope (default `ecr`; the STS endpoint passes `sts`). Temporary credentials (`ASIA…` key +
+   * X-Amz-Security-Token from GetSessionToken) authenticate as their parent user (`temporary: true`); an expired
+   * one throws `ExpiredTokenException`.
    */
-  authenticateSigV4(req: IncomingMessage, bodySha256Hex: string): Promise<{ principal: Principal; region: string }>;
+  authenticateSigV4(req: IncomingMessage, bodySha256Hex: string, options?: { service?: string }): Promise<{ principal: Principal; region: string; temporary?: boolean }>;
   /**
    * Authenticates a /v2/ request from its Authorization header: `Basic AWS:<registry token>` or
    * `Basic <access key id>:<secret>`. No header → anonymous principal. Invalid, forged, foreign or expired →

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Key files cargohold keeps in DATA_DIR/keys/. */
-export type KeyName = 'token' | 'secrets' | 'pagination' | 'download';
+/** Key files cargohold keeps in DATA_DIR/keys/ (`session` seals the session tokens of temporary credentials). */
+export type KeyName = 'token' | 'secrets' | 'pagination' | 'download' | 'session';
 
 const KEY_BYTES = 32;
 

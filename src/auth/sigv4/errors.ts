@@ -9,6 +9,7 @@ export type AuthErrorCode =
   | 'IncompleteSignatureException'
   | 'InvalidSignatureException'
   | 'UnrecognizedClientException'
+  | 'ExpiredTokenException'
   | 'AccessDeniedException';
 
 /** HTTP status AWS JSON services answer with for each code. */
@@ -17,6 +18,7 @@ export const authErrorStatus: Readonly<Record<AuthErrorCode, number>> = {
   IncompleteSignatureException: 400,
   InvalidSignatureException: 400,
   UnrecognizedClientException: 400,
+  ExpiredTokenException: 400,
   AccessDeniedException: 403,
 };
 
@@ -42,6 +44,9 @@ export const SIGNATURE_MISMATCH_MESSAGE =
 
 /** AWS's exact message for an unknown or inactive access key, or a wrong session token. */
 export const INVALID_TOKEN_MESSAGE = 'The security token included in the request is invalid.';
+
+/** AWS's exact message for temporary credentials past their expiry. */
+export const EXPIRED_TOKEN_MESSAGE = 'The security token included in the request is expired';
 
 /** AWS's message when neither an Authorization header nor presigned query parameters are present. */
 export const MISSING_TOKEN_MESSAGE = 'Missing Authentication Token';

@@ -2,7 +2,7 @@
  * SigV4 request verification for the ECR API (Authorization header) and presigned URLs (query string).
  * @module
  */
-export { AuthError, authErrorStatus, INVALID_TOKEN_MESSAGE, MISSING_TOKEN_MESSAGE, SIGNATURE_MISMATCH_MESSAGE } from './errors.ts';
+export { AuthError, authErrorStatus, EXPIRED_TOKEN_MESSAGE, INVALID_TOKEN_MESSAGE, MISSING_TOKEN_MESSAGE, SIGNATURE_MISMATCH_MESSAGE } from './errors.ts';
 export type { AuthErrorCode } from './errors.ts';
 export { formatAmzDate, parseAmzDate, parseQueryString, parseSigV4, MAX_PRESIGNED_EXPIRES_SECONDS } from './parse.ts';
 export type { ParsedSigV4, SigV4Request } from './parse.ts';
