@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { RegistryError } from '../core/errors.ts';
 import type { Handler, RequestContext } from './context.ts';
@@ -19,6 +19,25 @@ export interface HttpServerOptions {
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
+
+/**
+ * Adds the headers every response carries (X-Request-Id, Docker-Distribution-API-Version) when the head is
+ * written, instead of through setHeader per request: a response whose handler passes all its headers to
+ * writeHead then takes Node's fast path (no per-header setHeader validation). Implicit heads (res.end without
+ * writeHead) go through writeHead too.
+ */
+class RegistryResponse extends ServerResponse {
+  requestId = '';
+
+  override writeHead(statusCode: number, reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
+    const reason = typeof reasonOrHeaders === 'string' ? reasonOrHeaders : undefined;
+    const given = reason === undefined ? reasonOrHeaders as OutgoingHttpHeaders | OutgoingHttpHeader[] | undefined : maybeHeaders;
+    const headers = Array.isArray(given)
+      ? [...given, 'X-Request-Id', this.requestId, 'Docker-Distribution-API-Version', 'registry/2.0']
+      : { 'X-Request-Id': this.requestId, 'Docker-Distribution-API-Version': 'registry/2.0', ...given };
+    return reason === undefined ? super.writeHead(statusCode, headers as OutgoingHttpHeaders) : super.writeHead(statusCode, reason, headers as OutgoingHttpHeaders);
+  }
+}
 /**
  * A refused body up to this size (declared by Content-Length) is read and discarded so the client finishes
  * writing and reads the error; closing under a client still writing makes it fail with EPIPE instead.
@@ -39,7 +58,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   metrics.setInflightSource(() => inflight);
   let idle: (() => void) | undefined;
 
-  const server = createServer({ keepAliveTimeout: options.keepAliveTimeoutSeconds * 1000, headersTimeout: options.headersTimeoutSeconds * 1000, requestTimeout: 0 }, (req, res) => {
+  const server = createServer({ ServerResponse: RegistryResponse, keepAliveTimeout: options.keepAliveTimeoutSeconds * 1000, headersTimeout: options.headersTimeoutSeconds * 1000, requestTimeout: 0 }, (req, res) => {
     inflight++;
     const started = process.hrtime.bigint();
     const socket = req.socket;
@@ -49,8 +68,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const hdrId = req.headers['x-request-id'];
     const id = typeof hdrId === 'string' && REQUEST_ID_RE.test(hdrId) ? hdrId : randomUUID();
     const ctx: RequestContext = { id, log, route: 'unknown' };
-    res.setHeader('X-Request-Id', id);
-    res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+    (res as RegistryResponse).requestId = id;
 
     let finished = false;
     let completed = false;
@@ -110,7 +128,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
 
   return {
-    server,
+    server: server as unknown as Server,
     listen(host, port) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
