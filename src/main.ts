@@ -120,7 +120,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   // STS GetSessionToken (AWS Query protocol, form body, no X-Amz-Target) for temporary credentials.
   const sts = createStsRoutes({ access, clock, log });
   const metrics = createHttpMetrics();
-  const authorize = config.auth.enabled ? createV2Authorizer({ access, proxyEndpoint: () => ecrSettings.proxyEndpoint }) : undefined;
+  const authorize = config.auth.enabled ? createV2Authorizer({ access, proxyEndpoint: () => ecrSettings.proxyEndpoint, memoTtlMs: Math.min(1000, config.auth.cacheTtlSeconds * 1000) }) : undefined;
   const oci = createOciRoutes({ registry, metrics, maxManifestBytes: config.registry.maxManifestBytes, authorize });
   // Signed layer links from GetDownloadUrlForLayer: the signature is the credential.
   const download = createDownloadRoute({ registry });

@@ -127,6 +127,7 @@ export function createAccessService(options: AccessServiceOptions): CargoholdAcc
    */
   const decisions = new TtlCache<AccessDecision>(50_000);
   const decisionTtl = Math.min(ttl, 1000);
+  let generation = 0;
 
   function principalOf(userName: string, accessKeyId?: string): Principal {
     return { arn: ids.userArn(userName), accountId, username: userName, ...(accessKeyId ? { accessKeyId } : {}), isAnonymous: false };
@@ -348,7 +349,12 @@ export function createAccessService(options: AccessServiceOptions): CargoholdAcc
       return decision;
     },
 
+    get generation() {
+      return generation;
+    },
+
     invalidate() {
+      generation++;
       keys.clear();
       userPolicies.clear();
       repoPolicies.clear();

@@ -48,6 +48,11 @@ export interface RegistryIdentity {
 export interface AccessService {
   readonly identity: RegistryIdentity;
   /**
+   * Changes whenever cached keys, policies or decisions are dropped (`invalidate`): a caller that memoizes
+   * decisions must treat any memo taken under another generation as stale.
+   */
+  readonly generation: number;
+  /**
    * Authenticates an ECR API request (SigV4). Throws `AuthError` (auth/sigv4) with the AWS exception name.
    * `bodySha256Hex` is the hash of the exact body bytes. `service` is the signing name expected in the credential
    * scope (default `ecr`; the STS endpoint passes `sts`). Temporary credentials (`ASIA…` key +

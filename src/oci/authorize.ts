@@ -68,6 +68,11 @@ export function requiredActions(route: string, method: string, query: URLSearchP
 
 export interface V2AuthorizerOptions {
   access: AccessService;
+  /**
+   * How long one connection may reuse an allow decision, in ms: at most the access service's own cache
+   * lifetime (0 when its caches are off, so CLI changes show at once).
+   */
+  memoTtlMs?: number;
   /** proxyEndpoint (scheme://host[:port]); the challenge realm is `<proxyEndpoint>/`. Read per challenge (known once listening). */
   proxyEndpoint: () => string;
 }
@@ -76,6 +81,8 @@ export interface V2AuthorizerOptions {
 export function createV2Authorizer(options: V2AuthorizerOptions): OciAuthorizer {
   const { access } = options;
   const identity = access.identity;
+  const memoTtlMs = options.memoTtlMs ?? 0;
+  const connectionMemo = new WeakMap<object, { header: string; principal: Principal; generation: number; until: number; allowed: Set<string> }>();
 
   const unauthorized = (message: string) =>
     new RegistryError('UNAUTHORIZED', message, undefined, { headers: { 'WWW-Authenticate': `Basic realm="${options.proxyEndpoint()}/",service="ecr.amazonaws.com"` } });
@@ -97,6 +104,18 @@ export function createV2Authorizer(options: V2AuthorizerOptions): OciAuthorizer 
   }
 
   return async (req, _ctx, r) => {
+    // Per-connection memo of allowed requests: a client pulling layer after layer on one keep-alive connection
+    // with the same credentials is authenticated and decided once per second (the lifetime of the access
+    // service's own caches), not per request; any policy change (a new generation) drops it.
+    const simple = memoTtlMs > 0 && r.route !== 'base' && r.route !== 'catalog' && r.route !== 'upload-start';
+    const actions = simple ? requiredActions(r.route, r.method, r.query) : [];
+    const header = req.headers.authorization ?? '';
+    const memoKey = simple ? `${r.name}\n${actions.join(',')}` : undefined;
+    const now = Date.now();
+    let memo = simple ? connectionMemo.get(req.socket) : undefined;
+    if (memo && (memo.generation !== access.generation || memo.until < now || memo.header !== header)) memo = undefined;
+    if (memo && memoKey !== undefined && memo.allowed.has(memoKey)) return { principal: memo.principal };
+    const generation = access.generation;
     let principal: Principal;
     try {
       principal = await access.authenticateBasic(req);
@@ -117,13 +136,20 @@ export function createV2Authorizer(options: V2AuthorizerOptions): OciAuthorizer 
         },
       };
     }
-    const actions = requiredActions(r.route, r.method, r.query);
+    if (!simple) actions.push(...requiredActions(r.route, r.method, r.query));
     for (const action of actions) {
       const d = await decide(req, principal, action, r.name);
       if (d.allowed) continue;
       // Checking a layer's presence is also fine for whoever may download it.
       if (action === 'ecr:BatchCheckLayerAvailability' && d.reason !== 'explicit-deny' && (await decide(req, principal, 'ecr:GetDownloadUrlForLayer', r.name)).allowed) continue;
       throw refuse(principal, d);
+    }
+    if (memoKey !== undefined && generation === access.generation) {
+      if (!memo) {
+        memo = { header, principal, generation, until: now + memoTtlMs, allowed: new Set() };
+        connectionMemo.set(req.socket, memo);
+      }
+      if (memo.allowed.size < 64) memo.allowed.add(memoKey);
     }
     if (r.route === 'upload-start' && r.query.has('mount')) {
       // A cross-repository mount also reads the source: without pull rights there, start a plain upload (202).
