@@ -1,4 +1,5 @@
 import { spawn, execFileSync } from 'node:child_process';
+import { pinnedCommand } from './pin.ts';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -92,7 +93,8 @@ export async function runWrk(spec: LoadSpec): Promise<LoadResult> {
     await writeFile(script, luaScript(spec.kind, spec.authorization));
     const args = ['-t1', `-c${spec.connections}`, `-d${spec.durationSec}s`, '--timeout', '10s', '-s', script, spec.url];
     const out = await new Promise<string>((resolve, reject) => {
-      const child = track(spawn(WRK_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+      const [cmd, cmdArgs] = pinnedCommand(WRK_BIN, args, '0');
+      const child = track(spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] }));
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

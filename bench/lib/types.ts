@@ -13,7 +13,7 @@ export interface Metric {
   /** Stable key, unique within a scenario (used to line the two servers up in the table and in JSON). */
   key: string;
   label: string;
-  unit: 'MB/s' | 'blobs/s' | 'images/s' | 'req/s' | 'ms' | 'µs' | 'MiB' | 'count' | 's';
+  unit: 'MB/s' | 'blobs/s' | 'images/s' | 'req/s' | 'ms' | 'µs' | 'MiB' | 'count' | 's' | '%';
   value: number | null;
   target?: Target;
   /** Short remark shown under the table (e.g. "pagination not supported"). */
