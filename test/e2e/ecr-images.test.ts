@@ -6,13 +6,11 @@
  * (PutImage and docker push), signed layer downloads, paginators and CLI auto-pagination.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import {
   BatchCheckLayerAvailabilityCommand,
@@ -38,9 +36,8 @@ import tarStream from 'tar-stream';
 import { assertAvailable, hasDocker, skipUnless, startDockerd, type RunningDockerd } from '../helpers/dockerd.ts';
 import { hasBusybox, importBusyboxImage, writeBusyboxRootfs } from '../helpers/images.ts';
 import { startCargohold, type RunningServer } from '../helpers/server.ts';
+import { ecrCli } from '../helpers/aws-cli.ts';
 
-const run = promisify(execFile);
-const AWS_CLI = '/usr/bin/aws';
 const ACCOUNT = '123456789012';
 const MiB = 1024 * 1024;
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -77,32 +74,7 @@ async function rejects(p: Promise<unknown>, name: string, message?: string | Reg
   return caught!;
 }
 
-/** The AWS CLI v2 against the server; JSON output parsed, or the failure's exit code and stderr. */
-async function cli(args: string[]): Promise<{ ok: true; json: any } | { ok: false; code: number; stderr: string }> {
-  const c = s.credentials!;
-  try {
-    const { stdout } = await run(AWS_CLI, ['--endpoint-url', s.url, '--output', 'json', 'ecr', ...args], {
-      env: {
-        PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
-        AWS_DEFAULT_REGION: c.region, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_PAGER: '', AWS_MAX_ATTEMPTS: '1',
-      },
-      maxBuffer: 16 << 20,
-    });
-    return { ok: true, json: stdout.trim() ? JSON.parse(stdout) : {} };
-  } catch (e) {
-    const err = e as { code?: number; stderr?: string };
-    return { ok: false, code: Number(err.code), stderr: String(err.stderr ?? '') };
-  }
-}
-
-async function cliFails(args: string[], type: string): Promise<string> {
-  const r = await cli(args);
-  assert.equal(r.ok, false, `aws ecr ${args.join(' ')} should fail`);
-  if (r.ok) throw new Error('unreachable');
-  assert.equal(r.code, 254, r.stderr);
-  assert.match(r.stderr, new RegExp(`An error occurred \\(${type}\\) when calling the `), r.stderr);
-  return r.stderr;
-}
+const { cli, cliFails } = ecrCli(() => s);
 
 function tar(files: Record<string, Buffer | string>): Promise<Buffer> {
   const pack = tarStream.pack();

@@ -37,9 +37,9 @@ import {
   UpdateRepositoryCreationTemplateCommand,
 } from '@aws-sdk/client-ecr';
 import { startCargohold, type RunningServer } from '../helpers/server.ts';
+import { AWS_CLI, ecrCli } from '../helpers/aws-cli.ts';
 
 const run = promisify(execFile);
-const AWS_CLI = '/usr/bin/aws';
 const ACCOUNT = '123456789012';
 const POLICY = JSON.stringify({
   Version: '2012-10-17',
@@ -75,39 +75,7 @@ async function rejects(p: Promise<unknown>, name: string, message?: string | Reg
   });
 }
 
-/** Runs the AWS CLI v2 against the server; JSON output parsed. Failures return the CLI's stderr and exit code. */
-async function cli(args: string[]): Promise<{ ok: true; json: any } | { ok: false; code: number; stderr: string }> {
-  const c = s.credentials!;
-  try {
-    const { stdout } = await run(AWS_CLI, ['--endpoint-url', s.url, '--output', 'json', 'ecr', ...args], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        AWS_ACCESS_KEY_ID: c.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
-        AWS_DEFAULT_REGION: c.region,
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        AWS_PAGER: '',
-        AWS_MAX_ATTEMPTS: '1',
-      },
-      maxBuffer: 16 << 20,
-    });
-    return { ok: true, json: stdout.trim() ? JSON.parse(stdout) : {} };
-  } catch (e) {
-    const err = e as { code?: number; stderr?: string };
-    return { ok: false, code: Number(err.code), stderr: String(err.stderr ?? '') };
-  }
-}
-
-async function cliFails(args: string[], type: string): Promise<string> {
-  const r = await cli(args);
-  assert.equal(r.ok, false, `aws ecr ${args.join(' ')} should fail`);
-  if (r.ok) throw new Error('unreachable');
-  assert.equal(r.code, 254, r.stderr);
-  assert.match(r.stderr, new RegExp(`An error occurred \\(${type}\\) when calling the `), r.stderr);
-  return r.stderr;
-}
+const { cli, cliFails } = ecrCli(() => s);
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 async function bounded<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
