@@ -173,17 +173,21 @@ export function candidatePrefixes(name: string): string[] {
   return out;
 }
 
-/** Parses a repository policy the way ECR accepts it; POLICY_INVALID otherwise. */
-export function checkRepositoryPolicy(policyText: string): PolicyDocument {
+/** Parses a resource policy with ECR's size limit; grammar errors become ECR's "Invalid … policy provided". */
+function parseEcrPolicy(policyText: string, what: 'repository' | 'registry'): { doc: PolicyDocument; invalid: (detail: string) => RegistryError } {
   const invalid = (detail: string) =>
-    new RegistryError('POLICY_INVALID', "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'", { reason: detail });
-  let doc: PolicyDocument;
+    new RegistryError('POLICY_INVALID', `Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid ${what} policy provided'`, { reason: detail });
   try {
-    doc = parsePolicy(policyText, { kind: 'resource', maxLength: 10_240 });
+    return { doc: parsePolicy(policyText, { kind: 'resource', maxLength: 10_240 }), invalid };
   } catch (e) {
     if (e instanceof PolicyError) throw invalid(e.message);
     throw e;
   }
+}
+
+/** Parses a repository policy the way ECR accepts it; POLICY_INVALID otherwise. */
+export function checkRepositoryPolicy(policyText: string): PolicyDocument {
+  const { doc, invalid } = parseEcrPolicy(policyText, 'repository');
   for (const st of doc.statements) {
     for (const action of st.action ?? st.notAction ?? []) {
       if (action !== '*' && !/^ecr:/i.test(action)) throw invalid(`action ${action} is not an ECR action`);
@@ -194,15 +198,7 @@ export function checkRepositoryPolicy(policyText: string): PolicyDocument {
 
 /** Parses a registry policy; with scope V1 only the replication / pull-through / create actions may appear. */
 export function checkRegistryPolicy(policyText: string, scope: string): PolicyDocument {
-  const invalid = (detail: string) =>
-    new RegistryError('POLICY_INVALID', "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid registry policy provided'", { reason: detail });
-  let doc: PolicyDocument;
-  try {
-    doc = parsePolicy(policyText, { kind: 'resource', maxLength: 10_240 });
-  } catch (e) {
-    if (e instanceof PolicyError) throw invalid(e.message);
-    throw e;
-  }
+  const { doc, invalid } = parseEcrPolicy(policyText, 'registry');
   const allowed = new Set(REGISTRY_POLICY_V1_ACTIONS.map((a) => a.toLowerCase()));
   for (const st of doc.statements) {
     if (st.notAction) throw invalid('NotAction is not supported in registry policies');
