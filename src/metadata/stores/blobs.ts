@@ -3,7 +3,7 @@ import { RegistryError } from '../../core/errors.ts';
 import type { Digest } from '../../core/digest.ts';
 import type { BlobMetadataStore, BlobRecord } from '../types.ts';
 import type { StoreContext } from './context.ts';
-import { chunks, distinct, IN_LIST_CHUNK, toBlob } from './rows.ts';
+import { missingDigests, toBlob } from './rows.ts';
 
 const columns = ['blobs.digest', 'blobs.size', 'blobs.media_type', 'blobs.created_at'] as const;
 
@@ -74,19 +74,8 @@ export function createBlobStore({ db }: StoreContext): BlobMetadataStore {
       return Number(r.numDeletedRows) > 0;
     },
 
-    async missingLinks(repositoryId, digests) {
-      const wanted = distinct(digests);
-      const found = new Set<string>();
-      for (const part of chunks(wanted, IN_LIST_CHUNK)) {
-        const rows = await db
-          .selectFrom('repository_blobs')
-          .select('digest')
-          .where('repository_id', '=', repositoryId)
-          .where('digest', 'in', part)
-          .execute();
-        for (const r of rows) found.add(r.digest);
-      }
-      return wanted.filter((d) => !found.has(d));
+    missingLinks(repositoryId, digests) {
+      return missingDigests(db, 'repository_blobs', repositoryId, digests) as Promise<Digest[]>;
     },
 
     async delete(digest) {

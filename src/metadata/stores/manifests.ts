@@ -1,7 +1,7 @@
 import type { Digest } from '../../core/digest.ts';
 import type { ManifestRecord, ManifestStore } from '../types.ts';
 import { atomic, type StoreContext } from './context.ts';
-import { chunks, distinct, IN_LIST_CHUNK, manifestColumns, toManifest } from './rows.ts';
+import { chunks, missingDigests, manifestColumns, toManifest } from './rows.ts';
 
 /** Reference rows per multi-row INSERT (7 parameters each). */
 const REFERENCE_CHUNK = 200;
@@ -67,19 +67,8 @@ export function createManifestStore({ db, pulls }: StoreContext): ManifestStore 
       return row && toManifest(row);
     },
 
-    async missing(repositoryId, digests) {
-      const wanted = distinct(digests);
-      const found = new Set<string>();
-      for (const part of chunks(wanted, IN_LIST_CHUNK)) {
-        const rows = await db
-          .selectFrom('manifests')
-          .select('digest')
-          .where('repository_id', '=', repositoryId)
-          .where('digest', 'in', part)
-          .execute();
-        for (const r of rows) found.add(r.digest);
-      }
-      return wanted.filter((d) => !found.has(d));
+    missing(repositoryId, digests) {
+      return missingDigests(db, 'manifests', repositoryId, digests) as Promise<Digest[]>;
     },
 
     async references(repositoryId, digest) {

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { BlobsTable, ManifestsTable, RepositoriesTable } from '../db.ts';
+import type { BlobsTable, ManifestsTable, MetadataDb, RepositoriesTable } from '../db.ts';
 import type { BlobRecord, ManifestRecord, RepositoryRecord } from '../types.ts';
 
 /** Row → record mappers shared by the portable stores and the SQLite fast paths. */
@@ -54,3 +54,17 @@ export function chunks<T>(values: readonly T[], size: number): T[][] {
 
 /** Largest IN-list per statement; far below SQLite's 32766 and PostgreSQL's 65535 bind parameters. */
 export const IN_LIST_CHUNK = 500;
+
+/**
+ * Of `digests`, those with no row in `table` for the repository (order kept, duplicates removed), asked in
+ * IN-lists of bounded size.
+ */
+export async function missingDigests(db: MetadataDb, table: 'repository_blobs' | 'manifests', repositoryId: number, digests: readonly string[]): Promise<string[]> {
+  const wanted = distinct(digests);
+  const found = new Set<string>();
+  for (const part of chunks(wanted, IN_LIST_CHUNK)) {
+    const rows = await db.selectFrom(table).select('digest').where('repository_id', '=', repositoryId).where('digest', 'in', part).execute();
+    for (const r of rows) found.add(r.digest);
+  }
+  return wanted.filter((d) => !found.has(d));
+}
