@@ -8,8 +8,16 @@ import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
 
-/** Every migration this build knows, in version order. Append new ones; never edit an applied one. */
-export const migrations: readonly Migration[] = [initial, ecr, identity, images];
+/**
+ * Every migration this build knows, sorted by version (the list below may be in any order, so features can
+ * add theirs independently). Add new ones with the next free number; never edit an applied one.
+ */
+export const migrations: readonly Migration[] = [
+  initial,
+  ecr,
+  identity,
+  images,
+].sort((a, b) => a.version - b.version);
 
 /** The schema version this build expects. */
 export const knownSchemaVersion: number = migrations[migrations.length - 1].version;
