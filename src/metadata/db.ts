@@ -23,6 +23,7 @@ export interface Database {
   iam_users: IamUsersTable;
   iam_access_keys: IamAccessKeysTable;
   iam_user_policies: IamUserPoliciesTable;
+  jobs: JobsTable;
 }
 
 /** A numeric column as written (number) and as read (number on SQLite, possibly string on PostgreSQL). */
@@ -186,4 +187,22 @@ export type MetadataDb = Kysely<Database>;
 /** Which dialect a Kysely instance speaks (by its adapter); anything not PostgreSQL is treated as SQLite. */
 export function dialectOf(db: Kysely<any>): SqlDialectName {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  kind: string;
+  key: string;
+  /** `kind \0 key` while pending or running, NULL when finished (unique: one live job per kind and key). */
+  active_key: string | null;
+  payload: string;
+  state: string;
+  run_at: Int;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: Int | null;
+  last_error: string | null;
+  created_at: Int;
+  updated_at: Int;
+  finished_at: Int | null;
 }

@@ -6,6 +6,7 @@ import { createEcrStore } from './stores/ecr.ts';
 import type { StoreContext } from './stores/context.ts';
 import { createIamStore } from './stores/iam.ts';
 import { createImageStore } from './stores/images.ts';
+import { createJobStore } from './stores/jobs.ts';
 import { createManifestStore } from './stores/manifests.ts';
 import { createRepositoryStore } from './stores/repositories.ts';
 import { createTagStore } from './stores/tags.ts';
@@ -88,6 +89,7 @@ function bind(ctx: StoreContext, hot?: HotReads): MetadataStore {
     images: createImageStore(ctx),
     iam: createIamStore(ctx),
     ecr: createEcrStore(ctx),
+    jobs: createJobStore(ctx),
     transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T> {
       // A transaction-bound store joins: nested calls run inside the outer transaction.
       if (ctx.db.isTransaction) return fn(store);

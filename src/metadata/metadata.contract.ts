@@ -3,6 +3,7 @@ import { blobCases } from './contract/blobs.ts';
 import { ecrCases } from './contract/ecr.ts';
 import { iamCases } from './contract/iam.ts';
 import { imageCases } from './contract/images.ts';
+import { jobCases } from './contract/jobs.ts';
 import { manifestCases } from './contract/manifests.ts';
 import { repositoryCases } from './contract/repositories.ts';
 import { tagCases } from './contract/tags.ts';
@@ -46,5 +47,6 @@ export function runMetadataContract(name: string, factory: () => Promise<Contrac
     ecrCases(store);
     iamCases(store);
     imageCases(store);
+    jobCases(store);
   });
 }

@@ -1,4 +1,5 @@
 import type { Digest } from '../core/digest.ts';
+import type { JobStore } from '../jobs/types.ts';
 
 /**
  * Metadata store contracts. Implementations: SQLite (embedded) and, later, PostgreSQL. Every implementation
@@ -319,6 +320,8 @@ export interface MetadataStore {
   readonly iam: IamStore;
   /** ECR administration: repository settings, policies and tags; registry policy; account settings; creation templates. */
   readonly ecr: EcrStore;
+  /** Durable background jobs (migration 0005; contract in src/jobs/types.ts). */
+  readonly jobs: JobStore;
   /** Runs `fn` in one transaction; rolls back when it throws. Nested calls join the outer transaction. */
   transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@ import { initial } from './0001-initial.ts';
 import { ecr } from './0002-ecr.ts';
 import { identity } from './0003-identity.ts';
 import { images } from './0004-images.ts';
+import { jobs } from './0005-jobs.ts';
 import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
@@ -17,6 +18,7 @@ export const migrations: readonly Migration[] = [
   ecr,
   identity,
   images,
+  jobs,
 ].sort((a, b) => a.version - b.version);
 
 /** The schema version this build expects. */
