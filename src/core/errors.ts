@@ -66,6 +66,12 @@ export const errorCatalogue = {
   TEMPLATE_EXISTS: { oci: 'DENIED', status: 409, ecr: 'TemplateAlreadyExistsException' },
   TEMPLATE_NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'TemplateNotFoundException' },
   CONFLICT: { oci: 'DENIED', status: 409, ecr: 'InvalidParameterException' },
+  /** Get/DeleteLifecyclePolicy (and a preview without text) on a repository that has no lifecycle policy. */
+  LIFECYCLE_POLICY_NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'LifecyclePolicyNotFoundException' },
+  /** GetLifecyclePolicyPreview on a repository where no preview was ever started. */
+  LIFECYCLE_PREVIEW_NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'LifecyclePolicyPreviewNotFoundException' },
+  /** StartLifecyclePolicyPreview while the repository's previous preview is still running. */
+  LIFECYCLE_PREVIEW_IN_PROGRESS: { oci: 'DENIED', status: 409, ecr: 'LifecyclePolicyPreviewInProgressException' },
   INTERNAL: { oci: 'UNKNOWN', status: 500, ecr: 'ServerException', ecrStatus: 500 },
   UNAVAILABLE: { oci: 'UNAVAILABLE', status: 503, ecr: 'ServerException', ecrStatus: 500 },
 } as const satisfies Record<string, ErrorSpec>;
