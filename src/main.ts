@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createAccessService, type CargoholdAccessService } from './auth/access-service.ts';
+import { createFailureLimiter, limitAuthFailures } from './auth/failure-limiter.ts';
 import { bootstrapAdministrator, createIdentityService, sharedCredentialsFile, type BootstrapResult } from './auth/identity.ts';
 import { loadOrCreateKey } from './auth/keys.ts';
 import { createSecretBox } from './auth/secrets.ts';
@@ -10,10 +11,14 @@ import type { Config } from './config/schema.ts';
 import { parseListen } from './config/schema.ts';
 import type { EcrSettings } from './ecr/context.ts';
 import { createTokenCodec } from './ecr/pagination.ts';
-import { createEcrRoutes } from './ecr/router.ts';
+import { createEcrRoutes, renderError as renderEcrError } from './ecr/router.ts';
+import { writeOciError } from './http/errors.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
-import { createSqliteMetadata } from './metadata/dialects/sqlite.ts';
+import { isLoopbackHost, loadTlsFiles } from './http/tls.ts';
+import { createJobRunner } from './jobs/runner.ts';
+import type { JobRunner } from './jobs/types.ts';
+import { openMetadata } from './metadata/open.ts';
 import { createReadCache } from './metadata/read-cache.ts';
 import type { MetadataStore } from './metadata/types.ts';
 import { createV2Authorizer } from './oci/authorize.ts';
@@ -36,6 +41,8 @@ export interface App {
   /** Authentication and authorization for both APIs. */
   access: CargoholdAccessService;
   http: HttpServer;
+  /** Background jobs of this process: features register handlers and schedules at startup. */
+  jobs: JobRunner;
   /** The address actually bound. */
   address: { host: string; port: number };
   /** Graceful stop: finish in-flight requests (up to the grace period), then close stores. */
@@ -76,9 +83,11 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   const clock = options.clock ?? systemClock;
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Read and checked before anything is opened: a bad certificate/key pair is a configuration error.
+  const tls = config.tls.cert && config.tls.key ? loadTlsFiles(config.tls.cert, config.tls.key) : undefined;
 
   const blobs = await createFsBlobStore({ root: join(dataDir, 'blobs') });
-  const meta = createReadCache(await createSqliteMetadata({ path: join(dataDir, 'metadata.sqlite') }), { ttlMs: config.registry.readCacheTtlMs });
+  const meta = createReadCache(await openMetadata(config), { ttlMs: config.registry.readCacheTtlMs });
   const registry = createRegistry({
     blobs,
     meta,
@@ -91,6 +100,15 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     downloads: createDownloadLinks({ key: loadOrCreateKey(dataDir, 'download'), clock }),
   });
 
+  // Durable background work: features register their job kinds here, before the loop starts (after listen).
+  const jobs = createJobRunner({ meta, clock, log: log.child({ component: 'jobs' }), pollIntervalMs: config.jobs.pollIntervalMs });
+  const retentionMs = config.jobs.retentionDays * 24 * 3600 * 1000;
+  jobs.register('jobs.prune', async () => {
+    const pruned = await meta.jobs.prune(new Date(clock.now().getTime() - retentionMs));
+    if (pruned > 0) log.info({ pruned }, 'pruned finished jobs');
+  });
+  await jobs.schedule('jobs.prune', 'registry', 24 * 3600 * 1000);
+
   // Identity and access: keys under DATA_DIR/keys/, the administrator on first start, one evaluator for both APIs.
   const identity = createIdentityService({ iam: meta.iam, box: createSecretBox(loadOrCreateKey(dataDir, 'secrets')), accountId: config.identity.accountId, clock });
   let bootstrap: BootstrapResult | undefined;
@@ -101,7 +119,8 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     await blobs.close();
     throw e;
   }
-  const access = createAccessService({
+  // Failed authentications are rate-limited per client address on every authentication path (both APIs, STS).
+  const access = limitAuthFailures(createAccessService({
     meta,
     identity,
     accountId: config.identity.accountId,
@@ -112,10 +131,10 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     log,
     tokenTtlMs: config.auth.tokenTtlSeconds * 1000,
     cacheTtlMs: config.auth.cacheTtlSeconds * 1000,
-  });
+  }), createFailureLimiter({ burst: config.auth.failureLimit.burst, perMinute: config.auth.failureLimit.perMinute, clock }));
   // Filled in from the bound address once listening (unless configured).
   const ecrSettings: EcrSettings = { registryHost: config.identity.registryHost ?? '', proxyEndpoint: config.identity.proxyEndpoint ?? '' };
-  const ecr = createEcrRoutes({ registry, access, clock, tokens: createTokenCodec(loadOrCreateKey(dataDir, 'pagination')), settings: ecrSettings, log });
+  const ecr = createEcrRoutes({ registry, access, clock, tokens: createTokenCodec(loadOrCreateKey(dataDir, 'pagination')), settings: ecrSettings, log, maxBodyBytes: config.http.maxApiBodyBytes, maxManifestBytes: config.registry.maxManifestBytes });
 
   // STS GetSessionToken (AWS Query protocol, form body, no X-Amz-Target) for temporary credentials.
   const sts = createStsRoutes({ access, clock, log });
@@ -130,6 +149,16 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     logRequests: config.log.requests,
     keepAliveTimeoutSeconds: config.http.keepAliveTimeoutSeconds,
     headersTimeoutSeconds: config.http.headersTimeoutSeconds,
+    requestTimeoutSeconds: config.http.requestTimeoutSeconds,
+    bodyIdleTimeoutSeconds: config.http.bodyIdleTimeoutSeconds,
+    maxHeaderBytes: config.http.maxHeaderBytes,
+    maxUrlBytes: config.http.maxUrlBytes,
+    tls: tls && { ...tls, hstsMaxAgeSeconds: config.tls.hstsMaxAgeSeconds },
+    // Errors raised before a route answers (URL too long): ECR's JSON for ECR calls, OCI's otherwise.
+    renderError(req, res, err, ctx) {
+      if (req.headers['x-amz-target'] !== undefined) renderEcrError(res, ctx, err, log);
+      else writeOciError(res, err, req.method === 'HEAD');
+    },
     route(req, ctx) {
       const url = req.url ?? '/';
       if (url === '/healthz' || url.startsWith('/healthz?')) {
@@ -177,17 +206,22 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     throw e;
   }
   if (!ecrSettings.registryHost) ecrSettings.registryHost = defaultRegistryHost(address);
-  if (!ecrSettings.proxyEndpoint) ecrSettings.proxyEndpoint = `http://${ecrSettings.registryHost}`;
+  if (!ecrSettings.proxyEndpoint) ecrSettings.proxyEndpoint = `${tls ? 'https' : 'http'}://${ecrSettings.registryHost}`;
+  if (!tls && !isLoopbackHost(address.host)) {
+    log.warn({ address: `${address.host}:${address.port}` }, 'serving plain HTTP on a non-loopback address: credentials and tokens cross the network unencrypted; set tls.cert and tls.key (see docs/security.md)');
+  }
   if (bootstrap?.generated) announceAdministrator(bootstrap, dataDir, config.identity.region, ecrSettings.proxyEndpoint, options.announce);
   else if (bootstrap) log.info({ userName: bootstrap.userName, accessKeyId: bootstrap.accessKeyId }, 'created the administrator with the access key from the environment');
+  if (config.jobs.enabled) jobs.start();
   // Always announced (whatever the log level): supervisors and tests read the bound port from it.
-  log.child({}, { level: 'info' }).info({ address: `${address.host}:${address.port}`, host: address.host, port: address.port, dataDir }, 'listening');
+  log.child({}, { level: 'info' }).info({ address: `${address.host}:${address.port}`, host: address.host, port: address.port, dataDir, tls: !!tls }, 'listening');
 
   return {
-    config, log, registry, meta, blobs, access, http, address,
+    config, log, registry, meta, blobs, access, http, jobs, address,
     async stop() {
       expiry.stop();
       await http.shutdown(config.http.shutdownGraceSeconds * 1000);
+      await jobs.stop();
       await meta.close();
       await blobs.close();
     },

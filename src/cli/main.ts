@@ -3,6 +3,8 @@ import { ConfigError, loadConfig, readConfigFile, validateConfig } from '../conf
 import { PolicyError } from '../auth/policy/types.ts';
 import { isRegistryError } from '../core/errors.ts';
 import { registerIamCommands } from './iam.ts';
+import { registerTlsCommands } from './tls.ts';
+import { registerJobCommands } from './jobs.ts';
 
 /** Builds the `cargohold` command tree. Exported for tests. */
 export function buildProgram(): Command {
@@ -18,8 +20,10 @@ export function buildProgram(): Command {
     .option('-l, --listen <host:port>', 'address to listen on (default 127.0.0.1:5000); also CARGOHOLD_LISTEN')
     .option('-d, --data-dir <dir>', 'data directory (default ./data); also CARGOHOLD_DATA_DIR')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent; also CARGOHOLD_LOG_LEVEL')
-    .action(async (opts: { config?: string; listen?: string; dataDir?: string; logLevel?: string }) => {
-      const config = loadConfig({ file: opts.config, env: process.env, overrides: { listen: opts.listen, dataDir: opts.dataDir, logLevel: opts.logLevel } });
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate chain (PEM); also CARGOHOLD_TLS_CERT')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM); also CARGOHOLD_TLS_KEY')
+    .action(async (opts: { config?: string; listen?: string; dataDir?: string; logLevel?: string; tlsCert?: string; tlsKey?: string }) => {
+      const config = loadConfig({ file: opts.config, env: process.env, overrides: { listen: opts.listen, dataDir: opts.dataDir, logLevel: opts.logLevel, tlsCert: opts.tlsCert, tlsKey: opts.tlsKey } });
       const { serveCommand } = await import('./serve.ts');
       await serveCommand(config);
     });
@@ -34,6 +38,8 @@ export function buildProgram(): Command {
     });
 
   registerIamCommands(program);
+  registerTlsCommands(program);
+  registerJobCommands(program);
 
   return program;
 }

@@ -49,7 +49,31 @@ export const configSchema = z.object({
     keepAliveTimeoutSeconds: z.number().int().min(1).default(65),
     /** Time allowed to receive the request headers, seconds. */
     headersTimeoutSeconds: z.number().int().min(1).default(60),
-  }).strict().default({ shutdownGraceSeconds: 30, keepAliveTimeoutSeconds: 65, headersTimeoutSeconds: 60 }),
+    /** Time allowed to receive a whole request (headers and body), seconds; 0 = no limit (large blob pushes). */
+    requestTimeoutSeconds: z.number().int().min(0).default(0),
+    /** A request body that delivers no byte for this many seconds is cut (slow-client uploads). */
+    bodyIdleTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+    /** Largest request line + headers, bytes (431 past it). */
+    maxHeaderBytes: z.number().int().min(8 * 1024).max(1024 * 1024).default(32 * 1024),
+    /** Longest request target (path + query), bytes (414 past it). */
+    maxUrlBytes: z.number().int().min(1024).max(64 * 1024).default(8 * 1024),
+    /** Largest ECR/STS JSON API body, bytes, except PutImage (2 × maxManifestBytes) and UploadLayerPart (a 20 MiB part, base64). */
+    maxApiBodyBytes: z.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  }).strict().refine((h) => h.requestTimeoutSeconds === 0 || h.headersTimeoutSeconds <= h.requestTimeoutSeconds, { message: 'headersTimeoutSeconds must not exceed requestTimeoutSeconds' })
+    .default({ shutdownGraceSeconds: 30, keepAliveTimeoutSeconds: 65, headersTimeoutSeconds: 60, requestTimeoutSeconds: 0, bodyIdleTimeoutSeconds: 60, maxHeaderBytes: 32 * 1024, maxUrlBytes: 8 * 1024, maxApiBodyBytes: 1024 * 1024 }),
+  /**
+   * HTTPS for both APIs on the listen port (PEM files). Without them the server speaks plain HTTP, meant for
+   * loopback addresses (a warning is logged when listening elsewhere). `cargohold tls self-signed` makes a pair.
+   */
+  tls: z.object({
+    /** Server certificate chain (PEM). Also --tls-cert / CARGOHOLD_TLS_CERT. */
+    cert: z.string().min(1).optional(),
+    /** Private key of the certificate (PEM). Also --tls-key / CARGOHOLD_TLS_KEY. */
+    key: z.string().min(1).optional(),
+    /** Strict-Transport-Security max-age on TLS responses, seconds; 0 leaves the header out. */
+    hstsMaxAgeSeconds: z.number().int().min(0).default(31_536_000),
+  }).strict().refine((t) => !!t.cert === !!t.key, { message: 'set both cert and key, or neither' })
+    .default({ hstsMaxAgeSeconds: 31_536_000 }),
   /** Who this registry is, in AWS terms (ARNs, repositoryUri, proxyEndpoint). See docs/auth.md. */
   identity: z.object({
     /** 12-digit account id of this registry (registryId). Default: 123456789012, the account AWS docs and moto use. */
@@ -61,6 +85,15 @@ export const configSchema = z.object({
     /** proxyEndpoint returned by GetAuthorizationToken and the Basic realm. Default: http://<registryHost>. */
     proxyEndpoint: z.string().regex(/^https?:\/\/[^/\s]+$/, { message: 'must be http(s)://host[:port] without a path' }).optional(),
   }).strict().default({ accountId: '123456789012', region: 'us-east-1' }),
+  /** Durable background work (src/jobs/): lifecycle expiry, garbage collection, scans. */
+  jobs: z.object({
+    /** Run background jobs in this process. With several nodes, every node may run them; each job runs once. */
+    enabled: z.boolean().default(true),
+    /** How often an idle worker looks for due jobs, in milliseconds (enqueues in this process wake it at once). */
+    pollIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+    /** Finished jobs are kept this many days for `cargohold jobs` before they are pruned. */
+    retentionDays: z.number().int().min(1).max(3650).default(7),
+  }).strict().default({ enabled: true, pollIntervalMs: 1000, retentionDays: 7 }),
   auth: z.object({
     /**
      * Authenticate and authorize /v2/ requests (HTTP Basic: AWS + registry token, or access key id + secret).
@@ -71,7 +104,16 @@ export const configSchema = z.object({
     tokenTtlSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(12 * 3600),
     /** How long access keys, identity policies, repository policies and tags are cached in memory. */
     cacheTtlSeconds: z.number().min(0).max(3600).default(5),
-  }).strict().default({ enabled: true, tokenTtlSeconds: 12 * 3600, cacheTtlSeconds: 5 }),
+    /**
+     * Failed authentications allowed per client address: a token bucket of `burst` failures refilled at
+     * `perMinute`. An address whose bucket is empty gets 429 (OCI TOOMANYREQUESTS / ECR ThrottlingException) for
+     * every authentication attempt until a token is back. burst 0 turns the limit off.
+     */
+    failureLimit: z.object({
+      burst: z.number().int().min(0).max(100_000).default(30),
+      perMinute: z.number().min(0.01).max(100_000).default(30),
+    }).strict().default({ burst: 30, perMinute: 30 }),
+  }).strict().default({ enabled: true, tokenTtlSeconds: 12 * 3600, cacheTtlSeconds: 5, failureLimit: { burst: 30, perMinute: 30 } }),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;

@@ -34,6 +34,16 @@ describe('operations basics', () => {
     assert.deepEqual(await r.json(), { status: 'ok' });
   });
 
+  it('`cargohold jobs` lists the background jobs the running server scheduled', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'jobs', '--data-dir', s.dataDir, '--json', '--kind', 'jobs.prune']);
+    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; key: string; state: string });
+    assert.deepEqual(rows.map((r) => [r.kind, r.key, r.state]), [['jobs.prune', 'registry', 'pending']]);
+    const table = await run(process.execPath, [CLI, 'jobs', '--data-dir', s.dataDir]);
+    assert.match(table.stdout, /^ID\s+KIND\s+KEY\s+STATE/);
+    assert.match(table.stdout, /jobs\.prune\s+registry\s+pending/);
+    await assert.rejects(run(process.execPath, [CLI, 'jobs', '--data-dir', s.dataDir, '--state', 'sleeping']), /--state must be one of/);
+  });
+
   it('logs each request as JSON with its request id', async () => {
     const r = await fetch(`${s.url}/v2/`, { headers: { 'X-Request-Id': 'test-req-42', Authorization: s.authorization! } });
     assert.equal(r.headers.get('x-request-id'), 'test-req-42');
