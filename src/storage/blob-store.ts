@@ -79,6 +79,20 @@ export interface BlobStore {
    */
   openReader?(digest: Digest): Promise<BlobReader>;
 
+  /**
+   * Optional: deletes many blobs in as few requests as the backend allows (S3: DeleteObjects, 1000 keys per
+   * call). Absent blobs and malformed digests are skipped. Callers fall back to `delete` one by one.
+   */
+  deleteMany?(digests: Digest[]): Promise<void>;
+
+  /**
+   * Optional: a time-limited URL from which a client can GET the blob's bytes directly (S3 presigned URL),
+   * so the server can redirect blob downloads. Only drivers whose stored bytes ARE the blob offer it (an
+   * encrypting wrapper must not pass it through). Throws BLOB_UNKNOWN for a malformed digest; does not check
+   * existence (callers check metadata first).
+   */
+  presign?(digest: Digest, expiresInSeconds: number): Promise<string>;
+
   /** Releases resources. */
   close(): Promise<void>;
 }
