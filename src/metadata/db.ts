@@ -24,6 +24,10 @@ export interface Database {
   iam_access_keys: IamAccessKeysTable;
   iam_user_policies: IamUserPoliciesTable;
   jobs: JobsTable;
+  lifecycle_policies: LifecyclePoliciesTable;
+  lifecycle_previews: LifecyclePreviewsTable;
+  lifecycle_preview_results: LifecyclePreviewResultsTable;
+  lifecycle_events: LifecycleEventsTable;
 }
 
 /** A numeric column as written (number) and as read (number on SQLite, possibly string on PostgreSQL). */
@@ -205,4 +209,44 @@ export interface JobsTable {
   created_at: Int;
   updated_at: Int;
   finished_at: Int | null;
+}
+
+/** Lifecycle (migration 0006). */
+export interface LifecyclePoliciesTable {
+  repository_id: number;
+  policy_text: string;
+  updated_at: Int;
+  last_evaluated_at: Int | null;
+}
+
+export interface LifecyclePreviewsTable {
+  repository_id: number;
+  policy_text: string;
+  status: string;
+  expiring_count: number;
+  error: string | null;
+  started_at: Int;
+  finished_at: Int | null;
+}
+
+export interface LifecyclePreviewResultsTable {
+  repository_id: number;
+  image_digest: string;
+  /** JSON array of tags. */
+  image_tags: string;
+  /** 1 when the image had tags. */
+  tagged: number;
+  pushed_at: Int;
+  rule_priority: number;
+  reason: string;
+}
+
+export interface LifecycleEventsTable {
+  id: Generated<number>;
+  repository_name: string;
+  image_digest: string;
+  image_tags: string;
+  rule_priority: number;
+  reason: string;
+  at: Int;
 }

@@ -7,6 +7,7 @@ import type { StoreContext } from './stores/context.ts';
 import { createIamStore } from './stores/iam.ts';
 import { createImageStore } from './stores/images.ts';
 import { createJobStore } from './stores/jobs.ts';
+import { createLifecycleStore } from './stores/lifecycle.ts';
 import { createManifestStore } from './stores/manifests.ts';
 import { createRepositoryStore } from './stores/repositories.ts';
 import { createTagStore } from './stores/tags.ts';
@@ -90,6 +91,7 @@ function bind(ctx: StoreContext, hot?: HotReads): MetadataStore {
     iam: createIamStore(ctx),
     ecr: createEcrStore(ctx),
     jobs: createJobStore(ctx),
+    lifecycle: createLifecycleStore(ctx),
     transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T> {
       // A transaction-bound store joins: nested calls run inside the outer transaction.
       if (ctx.db.isTransaction) return fn(store);

@@ -4,6 +4,7 @@ import { ecrCases } from './contract/ecr.ts';
 import { iamCases } from './contract/iam.ts';
 import { imageCases } from './contract/images.ts';
 import { jobCases } from './contract/jobs.ts';
+import { lifecycleCases } from './contract/lifecycle.ts';
 import { manifestCases } from './contract/manifests.ts';
 import { repositoryCases } from './contract/repositories.ts';
 import { tagCases } from './contract/tags.ts';
@@ -48,5 +49,6 @@ export function runMetadataContract(name: string, factory: () => Promise<Contrac
     iamCases(store);
     imageCases(store);
     jobCases(store);
+    lifecycleCases(store);
   });
 }

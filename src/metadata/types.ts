@@ -322,6 +322,8 @@ export interface MetadataStore {
   readonly ecr: EcrStore;
   /** Durable background jobs (migration 0005; contract in src/jobs/types.ts). */
   readonly jobs: JobStore;
+  /** Lifecycle policies, previews and the expiry history (migration 0006). */
+  readonly lifecycle: LifecycleStore;
   /** Runs `fn` in one transaction; rolls back when it throws. Nested calls join the outer transaction. */
   transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -384,4 +386,103 @@ export interface IamStore {
   /** A user's inline policies by name. */
   listUserPolicies(userName: string): Promise<UserPolicyRecord[]>;
   deleteUserPolicy(userName: string, policyName: string): Promise<boolean>;
+}
+
+/** A repository's lifecycle policy (text exactly as put). */
+export interface LifecyclePolicyRecord {
+  repositoryId: number;
+  policyText: string;
+  updatedAt: Date;
+  /** When the policy was last evaluated by an expiry run (ECR lastEvaluatedAt); null until then. */
+  lastEvaluatedAt: Date | null;
+}
+
+/** ECR LifecyclePolicyPreviewStatus. */
+export type LifecyclePreviewStatus = 'IN_PROGRESS' | 'COMPLETE' | 'EXPIRED' | 'FAILED';
+
+/** A repository's latest lifecycle preview. */
+export interface LifecyclePreviewRecord {
+  repositoryId: number;
+  policyText: string;
+  status: LifecyclePreviewStatus;
+  expiringCount: number;
+  error: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** One image a preview would expire. */
+export interface LifecyclePreviewResult {
+  digest: Digest;
+  /** Lexical order; empty when untagged. */
+  tags: string[];
+  pushedAt: Date;
+  rulePriority: number;
+  reason: string;
+}
+
+/** One expiry in the history (append-only; `id` increases). */
+export interface LifecycleEventRecord {
+  id: number;
+  repositoryName: string;
+  digest: Digest;
+  tags: string[];
+  rulePriority: number;
+  reason: string;
+  at: Date;
+}
+
+/** What lifecycle evaluation reads about each manifest of a repository. */
+export interface LifecycleImageRow {
+  digest: Digest;
+  mediaType: string;
+  subjectDigest: Digest | null;
+  pushedAt: Date;
+  lastPulledAt: Date | null;
+  /** Lexical order. */
+  tags: string[];
+  /** Child manifests it lists (indexes), in descriptor order. */
+  children: Digest[];
+}
+
+/**
+ * Lifecycle state (migration 0006). Policies and previews cascade with their repository; the event history
+ * keeps the repository name and outlives it. Callers validate policy texts; the store trusts them.
+ */
+export interface LifecycleStore {
+  getPolicy(repositoryId: number): Promise<LifecyclePolicyRecord | undefined>;
+  /** Sets (replaces) the policy; lastEvaluatedAt is kept across replacements. The repository must exist. */
+  putPolicy(repositoryId: number, policyText: string, at: Date): Promise<void>;
+  /** Removes the policy; returns what it was, or undefined when there was none. */
+  deletePolicy(repositoryId: number): Promise<LifecyclePolicyRecord | undefined>;
+  /** Records an evaluation time (no-op when the policy was deleted meanwhile). */
+  markEvaluated(repositoryId: number, at: Date): Promise<void>;
+  /** Repositories that have a policy, ordered by repository id, after `afterId`. */
+  listPolicies(page: { afterId?: number; limit: number }): Promise<Array<{ repositoryId: number; repositoryName: string }>>;
+
+  getPreview(repositoryId: number): Promise<LifecyclePreviewRecord | undefined>;
+  /**
+   * Starts a preview (IN_PROGRESS, no results), replacing the previous one and its results, unless one is
+   * IN_PROGRESS and was started after `staleBefore`: then nothing changes and the result is false.
+   */
+  startPreview(repositoryId: number, policyText: string, at: Date, staleBefore: Date): Promise<boolean>;
+  /**
+   * Stores the results and marks the preview COMPLETE, only if the preview started at `startedAt` is still
+   * the current one and IN_PROGRESS (false otherwise: it was replaced).
+   */
+  completePreview(repositoryId: number, startedAt: Date, results: LifecyclePreviewResult[], at: Date): Promise<boolean>;
+  /** Marks the current preview started at `startedAt` FAILED with a message (false when replaced). */
+  failPreview(repositoryId: number, startedAt: Date, error: string, at: Date): Promise<boolean>;
+  /** Results in (pushedAt, digest) order after `after`, filtered by tag status. */
+  previewResults(repositoryId: number, page: { after?: ImageCursor; limit: number; tagStatus: TagStatusFilter }): Promise<LifecyclePreviewResult[]>;
+  /** The results for these digests (those that are results), in (pushedAt, digest) order. */
+  previewResultsFor(repositoryId: number, digests: Digest[]): Promise<LifecyclePreviewResult[]>;
+
+  /** Appends expiries to the history; returns their ids in order. */
+  appendEvents(events: Array<Omit<LifecycleEventRecord, 'id'>>): Promise<number[]>;
+  /** History in id order after `afterId`, optionally of one repository. */
+  events(page: { afterId?: number; limit: number; repositoryName?: string }): Promise<LifecycleEventRecord[]>;
+
+  /** Every manifest of the repository with its tags and child manifests (one consistent read). */
+  images(repositoryId: number): Promise<LifecycleImageRow[]>;
 }

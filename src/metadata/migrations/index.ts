@@ -5,6 +5,7 @@ import { ecr } from './0002-ecr.ts';
 import { identity } from './0003-identity.ts';
 import { images } from './0004-images.ts';
 import { jobs } from './0005-jobs.ts';
+import { lifecycle } from './0006-lifecycle.ts';
 import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
@@ -19,6 +20,7 @@ export const migrations: readonly Migration[] = [
   identity,
   images,
   jobs,
+  lifecycle,
 ].sort((a, b) => a.version - b.version);
 
 /** The schema version this build expects. */
