@@ -23,6 +23,9 @@ export interface Database {
   iam_users: IamUsersTable;
   iam_access_keys: IamAccessKeysTable;
   iam_user_policies: IamUserPoliciesTable;
+  encryption_scopes: EncryptionScopesTable;
+  encrypted_objects: EncryptedObjectsTable;
+  encrypted_uploads: EncryptedUploadsTable;
   jobs: JobsTable;
   lifecycle_policies: LifecyclePoliciesTable;
   lifecycle_previews: LifecyclePreviewsTable;
@@ -32,6 +35,36 @@ export interface Database {
 
 /** A numeric column as written (number) and as read (number on SQLite, possibly string on PostgreSQL). */
 type Int = number;
+
+/** Key scopes (migration 0009). */
+export interface EncryptionScopesTable {
+  id: string;
+  key_id: string;
+  provider: string;
+  wrapped_key: Buffer;
+  owned: number;
+  created_at: Int;
+  rotated_at: Int | null;
+}
+
+/** Encrypted blobs per scope (migration 0009); `parts` is JSON. */
+export interface EncryptedObjectsTable {
+  scope_id: string;
+  digest: string;
+  size: Int;
+  parts: string;
+  mac: Buffer;
+  created_at: Int;
+}
+
+/** Encrypted upload sessions (migration 0009). */
+export interface EncryptedUploadsTable {
+  id: string;
+  scope_id: string;
+  size: Int;
+  parts: string;
+  updated_at: Int;
+}
 
 export interface MigrationsTable {
   version: number;

@@ -3,6 +3,7 @@ import type { MetadataDb, SqlDialectName } from './db.ts';
 import { PullCoalescer, type PendingPull } from './pull-coalescer.ts';
 import { createBlobStore } from './stores/blobs.ts';
 import { createEcrStore } from './stores/ecr.ts';
+import { createEncryptionStore } from './stores/encryption.ts';
 import type { StoreContext } from './stores/context.ts';
 import { createIamStore } from './stores/iam.ts';
 import { createImageStore } from './stores/images.ts';
@@ -90,6 +91,7 @@ function bind(ctx: StoreContext, hot?: HotReads): MetadataStore {
     images: createImageStore(ctx),
     iam: createIamStore(ctx),
     ecr: createEcrStore(ctx),
+    encryption: createEncryptionStore(ctx),
     jobs: createJobStore(ctx),
     lifecycle: createLifecycleStore(ctx),
     transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe } from 'node:test';
 import { blobCases } from './contract/blobs.ts';
 import { ecrCases } from './contract/ecr.ts';
+import { encryptionCases } from './contract/encryption.ts';
 import { iamCases } from './contract/iam.ts';
 import { imageCases } from './contract/images.ts';
 import { jobCases } from './contract/jobs.ts';
@@ -49,6 +50,7 @@ export function runMetadataContract(name: string, factory: () => Promise<Contrac
     iamCases(store);
     imageCases(store);
     jobCases(store);
+    encryptionCases(store);
     lifecycleCases(store);
   });
 }

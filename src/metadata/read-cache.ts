@@ -21,6 +21,8 @@ const READ_METHODS = new Set([
   'getLinked', 'getRegistryPolicy', 'getRepositoryPolicy', 'getSettings', 'getTags', 'getTemplate', 'getUser', 'getUserPolicy',
   'imageSizes', 'list', 'listAccessKeys', 'listIds', 'listStale', 'listTemplates', 'listUserPolicies', 'listUsers', 'missing',
   'missingLinks', 'parents', 'parts', 'references', 'referrers', 'tags',
+  // meta.encryption
+  'getScope', 'listScopes', 'getObject', 'objectsFor', 'listObjects', 'getUpload',
 ]);
 /** Writes that never change a repository, manifest or tag row (what the cache holds). */
 const NON_INVALIDATING = new Set(['touchPulled', 'touchAccessKey', 'touch', 'recordPart']);

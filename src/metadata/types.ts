@@ -306,6 +306,8 @@ export interface EcrStore {
   listTemplates(page: PageRequest & { prefixes?: string[] }): Promise<CreationTemplateRecord[]>;
 }
 
+import type { EncryptionStore } from './encryption-types.ts';
+
 /** The metadata layer: one handle with typed stores; `transaction` gives the same shape bound to one transaction. */
 export interface MetadataStore {
   readonly dialect: 'sqlite' | 'postgres';
@@ -320,6 +322,8 @@ export interface MetadataStore {
   readonly iam: IamStore;
   /** ECR administration: repository settings, policies and tags; registry policy; account settings; creation templates. */
   readonly ecr: EcrStore;
+  /** Encryption at rest: key scopes, encrypted objects and uploads (migration 0009; contract in encryption-types.ts). */
+  readonly encryption: EncryptionStore;
   /** Durable background jobs (migration 0005; contract in src/jobs/types.ts). */
   readonly jobs: JobStore;
   /** Lifecycle policies, previews and the expiry history (migration 0006). */

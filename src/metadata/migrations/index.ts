@@ -4,6 +4,7 @@ import { initial } from './0001-initial.ts';
 import { ecr } from './0002-ecr.ts';
 import { identity } from './0003-identity.ts';
 import { images } from './0004-images.ts';
+import { encryption } from './0009-encryption.ts';
 import { jobs } from './0005-jobs.ts';
 import { lifecycle } from './0006-lifecycle.ts';
 import type { Migration } from './migration.ts';
@@ -19,6 +20,7 @@ export const migrations: readonly Migration[] = [
   ecr,
   identity,
   images,
+  encryption,
   jobs,
   lifecycle,
 ].sort((a, b) => a.version - b.version);
