@@ -14,6 +14,8 @@ export interface ConfigOverrides {
   listen?: string;
   dataDir?: string;
   logLevel?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** Reads and parses a YAML or JSON config file into a plain object (not yet validated). */
@@ -72,7 +74,11 @@ export function loadConfig(options: { file?: string; env: NodeJS.ProcessEnv; ove
   set(['identity', 'proxyEndpoint'], env.CARGOHOLD_PROXY_ENDPOINT);
   set(['auth', 'enabled'], env.CARGOHOLD_AUTH_ENABLED === undefined ? undefined : env.CARGOHOLD_AUTH_ENABLED !== 'false' && env.CARGOHOLD_AUTH_ENABLED !== '0');
   set(['auth', 'cacheTtlSeconds'], env.CARGOHOLD_AUTH_CACHE_TTL_SECONDS === undefined || env.CARGOHOLD_AUTH_CACHE_TTL_SECONDS === '' ? undefined : Number(env.CARGOHOLD_AUTH_CACHE_TTL_SECONDS));
+  set(['tls', 'cert'], env.CARGOHOLD_TLS_CERT);
+  set(['tls', 'key'], env.CARGOHOLD_TLS_KEY);
   set(['listen'], overrides.listen);
+  set(['tls', 'cert'], overrides.tlsCert);
+  set(['tls', 'key'], overrides.tlsKey);
   set(['dataDir'], overrides.dataDir);
   set(['log', 'level'], overrides.logLevel);
   return deepFreeze(validateConfig(raw, file ? `config (${file} + environment + flags)` : 'config (environment + flags)'));

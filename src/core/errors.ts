@@ -51,7 +51,10 @@ export const errorCatalogue = {
   UNSUPPORTED: { oci: 'UNSUPPORTED', status: 415, ecr: 'UnsupportedImageTypeException' },
   METHOD_NOT_ALLOWED: { oci: 'UNSUPPORTED', status: 405, ecr: 'ValidationException' },
   PAGINATION_INVALID: { oci: 'PAGINATION_NUMBER_INVALID', status: 400, ecr: 'InvalidParameterException' },
-  TOO_MANY_REQUESTS: { oci: 'TOOMANYREQUESTS', status: 429, ecr: 'ThrottlingException' },
+  /** Too many failed authentications from one address (auth/failure-limiter.ts); 429 on both APIs. */
+  TOO_MANY_REQUESTS: { oci: 'TOOMANYREQUESTS', status: 429, ecr: 'ThrottlingException', ecrStatus: 429 },
+  /** A request target longer than http.maxUrlBytes. */
+  URI_TOO_LONG: { oci: 'UNSUPPORTED', status: 414, ecr: 'ValidationException', ecrStatus: 414 },
   NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'ValidationException' },
   REPOSITORY_EXISTS: { oci: 'NAME_INVALID', status: 409, ecr: 'RepositoryAlreadyExistsException' },
   REPOSITORY_NOT_EMPTY: { oci: 'DENIED', status: 409, ecr: 'RepositoryNotEmptyException' },

@@ -3,6 +3,7 @@ import { ACCOUNT_SETTINGS, type AccountSettingName, type RepositoryView } from '
 import type { EcrContext } from './context.ts';
 import { EcrError, invalidParameter } from './errors.ts';
 import { createValidator, Rules, type ErrorStyle, type Validator } from './validate.ts';
+import { parseBoundedJson } from '../core/json.ts';
 
 /**
  * Input rules and output shapes shared by the repository administration operations (CreateRepository,
@@ -252,7 +253,7 @@ function appliedForValue(value: unknown, where: string, v: Validator): TemplateA
 function checkLifecycleJson(text: string): void {
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseBoundedJson(text);
   } catch {
     throw invalidParameter('LifecyclePolicyText', 'Lifecycle policy validation failure: Could not map policyString into LifecyclePolicy.');
   }

@@ -4,6 +4,7 @@ import type { AccessService } from '../auth/access.ts';
 import { AuthError } from '../auth/sigv4/index.ts';
 import type { Clock } from '../core/clock.ts';
 import { errorCatalogue, isRegistryError } from '../core/errors.ts';
+import { parseBoundedJson } from '../core/json.ts';
 import { readBody, sha256Hex } from '../http/body.ts';
 import type { Handler, RequestContext } from '../http/context.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -19,13 +20,18 @@ export interface EcrRoutesOptions {
   tokens: TokenCodec;
   settings: EcrSettings;
   log: Logger;
+  /** Largest JSON body of an ordinary operation (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Largest manifest (default 4 MiB): PutImage bodies may be twice that (the manifest is a JSON string in the body). */
+  maxManifestBytes?: number;
 }
 
 const KNOWN = new Set<string>(ECR_OPERATIONS);
-/** UploadLayerPart carries up to 20 MiB base64-encoded; everything else is small. */
-const LARGE_BODY_OPS = new Set(['UploadLayerPart']);
-const MAX_BODY = 12 * 1024 * 1024;
-const MAX_LARGE_BODY = 30 * 1024 * 1024;
+/**
+ * UploadLayerPart carries a part of up to 20 MiB (ECR's limit) base64-encoded: 4/3 of it plus the other fields.
+ * PutImage carries a manifest as a JSON string (escaping may double it). Everything else is small.
+ */
+const MAX_PART_BODY = Math.ceil((20 * 1024 * 1024 * 4) / 3) + 64 * 1024;
 const JSON_TYPE = 'application/x-amz-json-1.1';
 
 /**
@@ -43,6 +49,10 @@ export function createEcrRoutes(options: EcrRoutesOptions): (req: IncomingMessag
     return m;
   };
 
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const maxPutImageBody = 2 * (options.maxManifestBytes ?? 4 * 1024 * 1024) + 64 * 1024;
+  const bodyLimit = (op: string) => (op === 'UploadLayerPart' ? MAX_PART_BODY : op === 'PutImage' ? Math.max(maxBody, maxPutImageBody) : maxBody);
+
   return (req, rctx) => {
     const target = req.headers['x-amz-target'];
     if (req.method !== 'POST' || (req.url !== '/' && !req.url?.startsWith('/?')) || typeof target !== 'string') return undefined;
@@ -52,14 +62,14 @@ export function createEcrRoutes(options: EcrRoutesOptions): (req: IncomingMessag
       rctx.route = KNOWN.has(op) ? `ecr:${op}` : 'ecr';
       try {
         if (!KNOWN.has(op)) throw new EcrError('UnknownOperationException', `Unknown operation ${target.slice(0, 200)}`);
-        const body = await readBody(req, LARGE_BODY_OPS.has(op) ? MAX_LARGE_BODY : MAX_BODY).catch((e) => {
+        const body = await readBody(req, bodyLimit(op)).catch((e) => {
           if (isRegistryError(e) && e.kind === 'BODY_TOO_LARGE') throw new EcrError('InvalidParameterException', `Request body too large: ${e.message}`);
           throw e;
         });
         const { principal, region } = await options.access.authenticateSigV4(req, sha256Hex(body));
         let input: unknown;
         try {
-          input = body.length ? JSON.parse(body.toString('utf8')) : {};
+          input = body.length ? parseBoundedJson(body.toString('utf8')) : {};
         } catch {
           throw new EcrError('SerializationException', 'Request body is not valid JSON');
         }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type Server } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type Server, type ServerOptions } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { RegistryError } from '../core/errors.ts';
 import type { Handler, RequestContext } from './context.ts';
@@ -16,6 +17,16 @@ export interface HttpServerOptions {
   logRequests: boolean;
   keepAliveTimeoutSeconds: number;
   headersTimeoutSeconds: number;
+  /** Whole-request receive limit in seconds (0 = none). */
+  requestTimeoutSeconds?: number;
+  /** A request body idle (no byte received) this long cuts the connection. Default 60. */
+  bodyIdleTimeoutSeconds?: number;
+  /** Largest request line + headers (Node's maxHeaderSize; 431 past it). Default 32 KiB. */
+  maxHeaderBytes?: number;
+  /** Longest request target; 414 past it. Default 8 KiB. */
+  maxUrlBytes?: number;
+  /** Serve HTTPS with this certificate and key (PEM); every response then carries Strict-Transport-Security. */
+  tls?: { cert: string | Buffer; key: string | Buffer; hstsMaxAgeSeconds: number };
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
@@ -28,13 +39,15 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
  */
 class RegistryResponse extends ServerResponse {
   requestId = '';
+  /** Strict-Transport-Security value on a TLS server, else undefined. */
+  hsts: string | undefined;
 
   override writeHead(statusCode: number, reasonOrHeaders?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
     const reason = typeof reasonOrHeaders === 'string' ? reasonOrHeaders : undefined;
     const given = reason === undefined ? reasonOrHeaders as OutgoingHttpHeaders | OutgoingHttpHeader[] | undefined : maybeHeaders;
     const headers = Array.isArray(given)
-      ? [...given, 'X-Request-Id', this.requestId, 'Docker-Distribution-API-Version', 'registry/2.0']
-      : { 'X-Request-Id': this.requestId, 'Docker-Distribution-API-Version': 'registry/2.0', ...given };
+      ? [...given, 'X-Request-Id', this.requestId, 'Docker-Distribution-API-Version', 'registry/2.0', ...(this.hsts ? ['Strict-Transport-Security', this.hsts] : [])]
+      : { 'X-Request-Id': this.requestId, 'Docker-Distribution-API-Version': 'registry/2.0', ...(this.hsts ? { 'Strict-Transport-Security': this.hsts } : {}), ...given };
     return reason === undefined ? super.writeHead(statusCode, headers as OutgoingHttpHeaders) : super.writeHead(statusCode, reason, headers as OutgoingHttpHeaders);
   }
 }
@@ -58,7 +71,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   metrics.setInflightSource(() => inflight);
   let idle: (() => void) | undefined;
 
-  const server = createServer({ ServerResponse: RegistryResponse, keepAliveTimeout: options.keepAliveTimeoutSeconds * 1000, headersTimeout: options.headersTimeoutSeconds * 1000, requestTimeout: 0 }, (req, res) => {
+  const maxUrlBytes = options.maxUrlBytes ?? 8 * 1024;
+  const bodyIdleMs = (options.bodyIdleTimeoutSeconds ?? 60) * 1000;
+  const hsts = options.tls && options.tls.hstsMaxAgeSeconds > 0 ? `max-age=${options.tls.hstsMaxAgeSeconds}` : undefined;
+  const serverOptions: ServerOptions = {
+    ServerResponse: RegistryResponse as unknown as typeof ServerResponse,
+    keepAliveTimeout: options.keepAliveTimeoutSeconds * 1000,
+    headersTimeout: options.headersTimeoutSeconds * 1000,
+    requestTimeout: (options.requestTimeoutSeconds ?? 0) * 1000,
+    maxHeaderSize: options.maxHeaderBytes ?? 32 * 1024,
+  };
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     inflight++;
     const started = process.hrtime.bigint();
     const socket = req.socket;
@@ -69,6 +92,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const id = typeof hdrId === 'string' && REQUEST_ID_RE.test(hdrId) ? hdrId : randomUUID();
     const ctx: RequestContext = { id, log, route: 'unknown' };
     (res as RegistryResponse).requestId = id;
+    (res as RegistryResponse).hsts = hsts;
+    if (!req.complete && hasBody(req)) watchBodyIdle(req, res, id);
 
     let finished = false;
     let completed = false;
@@ -88,6 +113,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     res.once('close', done);
 
     let handler: Handler | undefined;
+    if ((req.url ?? '').length > maxUrlBytes) {
+      fail(req, res, ctx, new RegistryError('URI_TOO_LONG', `request target of ${(req.url ?? '').length} bytes exceeds the limit of ${maxUrlBytes} bytes`, { limit: maxUrlBytes }));
+      return;
+    }
     try {
       handler = options.route(req, ctx);
     } catch (e) {
@@ -99,10 +128,40 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return;
     }
     handler(req, res, ctx).catch((e) => fail(req, res, ctx, e));
-  });
+  };
+  // HTTP/1.1 over TLS on the same port for both APIs; keep-alive connections amortise the handshake (and Node's
+  // TLS session tickets let a reconnecting client resume without a full one).
+  const server = options.tls
+    ? createHttpsServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, listener)
+    : createServer(serverOptions, listener);
+
+  /**
+   * Cuts a request whose body stops arriving: while the body is being received, the socket's inactivity timeout
+   * is the body idle limit (Node destroys a socket that times out with no 'timeout' listener on the request,
+   * response or server). Once the body has arrived the timeout is cleared, unless the response already finished
+   * (Node then owns the socket's timeout for keep-alive).
+   */
+  function watchBodyIdle(req: IncomingMessage, res: ServerResponse, id: string): void {
+    const socket = req.socket;
+    const onIdle = () => log.warn({ reqId: id, remote: socket.remoteAddress, idleSeconds: bodyIdleMs / 1000 }, 'request body stalled; closing the connection');
+    socket.setTimeout(bodyIdleMs);
+    socket.once('timeout', onIdle);
+    const clear = () => {
+      socket.off('timeout', onIdle);
+      if (!res.writableFinished && !socket.destroyed) socket.setTimeout(0);
+    };
+    req.once('end', clear);
+    req.once('close', clear);
+  }
 
   function fail(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, e: unknown): void {
     const err = toRegistryError(e);
+    if (err.kind === 'INTERNAL' && req.socket.destroyed) {
+      // The client went away (or was cut for stalling) mid-request: nothing to answer, not a server fault.
+      ctx.log.info({ reqId: ctx.id, route: ctx.route, reason: (err.cause as Error | undefined)?.message }, 'request aborted by the client');
+      res.destroy();
+      return;
+    }
     if (err.kind === 'INTERNAL' || err.kind === 'UNAVAILABLE') {
       ctx.log.error({ reqId: ctx.id, route: ctx.route, err: err.cause ?? err }, 'request failed');
     }
@@ -122,8 +181,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (socket.writable) {
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      // A request Node could not parse (or took too long to send): answered in the OCI error format, then closed.
+      const [status, code] = err.code === 'HPE_HEADER_OVERFLOW' ? ['431 Request Header Fields Too Large', 'UNSUPPORTED'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? ['408 Request Timeout', 'UNSUPPORTED'] : ['400 Bad Request', 'UNSUPPORTED'];
+      const body = JSON.stringify({ errors: [{ code, message: status.slice(4).toLowerCase(), detail: {} }] });
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\n${hsts ? `Strict-Transport-Security: ${hsts}\r\n` : ''}\r\n${body}`);
     } else socket.destroy();
   });
 
@@ -150,6 +211,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       await closed;
     },
   };
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  if (len !== undefined) return len !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
 }
 
 function truncate(s: string): string {

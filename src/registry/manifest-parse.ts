@@ -2,6 +2,7 @@ import { isDigest, type Digest } from '../core/digest.ts';
 import { RegistryError } from '../core/errors.ts';
 import { MediaType, MANIFEST_MEDIA_TYPES, isIndexMediaType } from '../core/media-types.ts';
 import type { ManifestReference } from '../metadata/types.ts';
+import { parseBoundedJson } from '../core/json.ts';
 
 /** What the registry needs to know about a manifest it accepts. */
 export interface ParsedManifest {
@@ -63,7 +64,7 @@ function parseAnnotations(value: unknown, where: string): Record<string, string>
 export function parseManifest(body: Buffer, contentType: string | undefined): ParsedManifest {
   let json: unknown;
   try {
-    json = JSON.parse(body.toString('utf8'));
+    json = parseBoundedJson(body.toString('utf8'));
   } catch (e) {
     invalid(`manifest is not valid JSON: ${(e as Error).message}`);
   }

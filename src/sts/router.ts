@@ -141,6 +141,10 @@ function renderStsError(res: ServerResponse, rctx: RequestContext, e: unknown, l
     code = 'AccessDenied';
     message = e.message;
     status = 403;
+  } else if (isRegistryError(e) && e.kind === 'TOO_MANY_REQUESTS') {
+    code = 'Throttling';
+    message = e.message;
+    status = 429;
   } else {
     log.error({ reqId: rctx.id, route: rctx.route, err: e }, 'request failed');
     code = 'InternalFailure';

@@ -5,6 +5,7 @@
 import { CONDITION_OPERATORS, parseCidr, parseDate, parseNumber } from './conditions.ts';
 import { isArn } from './match.ts';
 import { PolicyError, type Condition, type ConditionOperator, type PolicyDocument, type PolicyVersion, type PrincipalSpec, type SetQualifier, type Statement } from './types.ts';
+import { parseBoundedJson } from '../../core/json.ts';
 
 /** Options for {@link parsePolicy}. */
 export interface ParsePolicyOptions {
@@ -186,7 +187,7 @@ export function parsePolicy(json: string, options: ParsePolicyOptions = {}): Pol
   if (json.length > maxLength) throw new PolicyError(`Policy document is longer than ${maxLength} characters`);
   let doc: Json;
   try {
-    doc = JSON.parse(json) as Json;
+    doc = parseBoundedJson(json) as Json;
   } catch (err) {
     throw new PolicyError(`Policy is not valid JSON: ${(err as Error).message}`);
   }

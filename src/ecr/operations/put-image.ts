@@ -3,6 +3,7 @@ import { invalidParameter } from '../errors.ts';
 import { ecrImageError } from '../image-shapes.ts';
 import { ownRegistry, repositoryName } from '../repository-shapes.ts';
 import { createValidator, Rules } from '../validate.ts';
+import { parseBoundedJson } from '../../core/json.ts';
 
 /**
  * PutImage ≡ the /v2/ manifest PUT (registry.images.put): digest of the exact bytes, imageDigest checked,
@@ -23,7 +24,7 @@ const putImage: EcrOperation = async (input, ctx) => {
   // ECR takes the media type from imageManifestMediaType or the manifest's own mediaType, never from its shape.
   let json: unknown;
   try {
-    json = JSON.parse(manifest);
+    json = parseBoundedJson(manifest);
   } catch {
     throw invalidParameter('ImageManifest', 'Invalid JSON syntax');
   }
