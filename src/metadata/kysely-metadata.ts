@@ -11,6 +11,7 @@ import { createJobStore } from './stores/jobs.ts';
 import { createLifecycleStore } from './stores/lifecycle.ts';
 import { createManifestStore } from './stores/manifests.ts';
 import { createRepositoryStore } from './stores/repositories.ts';
+import { createScanStore } from './stores/scan.ts';
 import { createTagStore } from './stores/tags.ts';
 import { createUploadStore } from './stores/uploads.ts';
 import type { BlobRecord, ManifestRecord, MetadataStore, RepositoryRecord } from './types.ts';
@@ -94,6 +95,7 @@ function bind(ctx: StoreContext, hot?: HotReads): MetadataStore {
     encryption: createEncryptionStore(ctx),
     jobs: createJobStore(ctx),
     lifecycle: createLifecycleStore(ctx),
+    scan: createScanStore(ctx),
     transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T> {
       // A transaction-bound store joins: nested calls run inside the outer transaction.
       if (ctx.db.isTransaction) return fn(store);

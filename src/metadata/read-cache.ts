@@ -23,9 +23,13 @@ const READ_METHODS = new Set([
   'missingLinks', 'parents', 'parts', 'references', 'referrers', 'tags',
   // meta.encryption
   'getScope', 'listScopes', 'getObject', 'objectsFor', 'listObjects', 'getUpload',
+  // meta.scan reads
+  'affected', 'state', 'getInventory', 'getScan', 'getScans', 'rematchCandidates', 'getRegistryScanning',
 ]);
 /** Writes that never change a repository, manifest or tag row (what the cache holds). */
-const NON_INVALIDATING = new Set(['touchPulled', 'touchAccessKey', 'touch', 'recordPart']);
+const NON_INVALIDATING = new Set(['touchPulled', 'touchAccessKey', 'touch', 'recordPart',
+  // meta.scan writes touch only the scanner's tables.
+  'putAdvisories', 'recordImport', 'putInventory', 'putScan', 'putRegistryScanning']);
 
 interface Entry<T> {
   value: T;

@@ -1,5 +1,6 @@
 import type { Digest } from '../core/digest.ts';
 import type { JobStore } from '../jobs/types.ts';
+import type { ScanStore } from '../scan/store.ts';
 
 /**
  * Metadata store contracts. Implementations: SQLite (embedded) and, later, PostgreSQL. Every implementation
@@ -328,6 +329,8 @@ export interface MetadataStore {
   readonly jobs: JobStore;
   /** Lifecycle policies, previews and the expiry history (migration 0006). */
   readonly lifecycle: LifecycleStore;
+  /** Vulnerability advisories, inventories, scan results and scanning configuration (migration 0008; contract in src/scan/store.ts). */
+  readonly scan: ScanStore;
   /** Runs `fn` in one transaction; rolls back when it throws. Nested calls join the outer transaction. */
   transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -78,6 +78,14 @@ export interface ImageFailure {
   reason: string;
 }
 
+/** Options of {@link ImageService.deleteByDigest} for deletes decided earlier on a snapshot (lifecycle expiry). */
+export interface DeleteImageOptions {
+  /** Delete only while the image has exactly these tags (any order); otherwise CONFLICT and nothing changes. */
+  expectTags?: readonly string[];
+  /** Runs inside the deleting transaction after the delete (e.g. to record it); throwing rolls the delete back. */
+  within?: (tx: MetadataStore, removed: { tags: string[] }) => Promise<void>;
+}
+
 export interface ImageWithTags extends ImageSummary {
   /** Lexical order; empty when untagged. */
   tags: string[];
@@ -110,7 +118,7 @@ export interface ImageService {
   /** BatchDeleteImage: removed (digest, tag) pairs and per-id failures. */
   batchDelete(name: string, ids: ImageId[]): Promise<{ removed: Array<{ digest: Digest; tag?: string }>; failures: ImageFailure[] }>;
   /** Deletes an image and its tags (the /v2/ DELETE by digest); IMAGE_REFERENCED_BY_INDEX when an index lists it. */
-  deleteByDigest(repo: RepositoryRecord, digest: Digest): Promise<{ tags: string[] }>;
+  deleteByDigest(repo: RepositoryRecord, digest: Digest, options?: DeleteImageOptions): Promise<{ tags: string[] }>;
   /** BatchCheckLayerAvailability. */
   layerAvailability(name: string, digests: string[]): Promise<LayerAvailability[]>;
   /** UploadLayerPart: appends bytes [first, last] to a /v2/ upload session. Returns the last byte received. */
@@ -220,14 +228,22 @@ export function createImageService(options: ImageServiceOptions): ImageService {
     return list.map((i) => ({ ...i, tags: tags.get(i.digest) ?? [] }));
   }
 
-  async function deleteByDigest(repo: RepositoryRecord, digest: Digest): Promise<{ tags: string[] }> {
+  async function deleteByDigest(repo: RepositoryRecord, digest: Digest, options: DeleteImageOptions = {}): Promise<{ tags: string[] }> {
     return meta.transaction(async (tx) => {
       const parents = await tx.images.parents(repo.id, digest);
       if (parents.length) {
         throw new RegistryError('IMAGE_REFERENCED_BY_INDEX', `manifest ${digest} is referenced by manifest list ${parents.slice(0, 5).join(', ')} in repository ${repo.name}; delete the manifest list first`, { digest, parents: parents.slice(0, 20) });
       }
+      if (options.expectTags) {
+        const current = await tx.tags.forDigest(repo.id, digest);
+        const expected = new Set(options.expectTags);
+        if (current.length !== expected.size || current.some((t) => !expected.has(t))) {
+          throw new RegistryError('CONFLICT', `the tags of manifest ${digest} in repository ${repo.name} changed`, { digest, tags: current });
+        }
+      }
       const removed = await tx.manifests.delete(repo.id, digest);
       if (!removed) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${digest} is unknown to repository ${repo.name}`, { digest });
+      if (options.within) await options.within(tx, removed);
       return removed;
     });
   }

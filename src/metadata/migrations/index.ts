@@ -7,6 +7,7 @@ import { images } from './0004-images.ts';
 import { encryption } from './0009-encryption.ts';
 import { jobs } from './0005-jobs.ts';
 import { lifecycle } from './0006-lifecycle.ts';
+import { scan } from './0008-scan.ts';
 import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
@@ -23,6 +24,7 @@ export const migrations: readonly Migration[] = [
   encryption,
   jobs,
   lifecycle,
+  scan,
 ].sort((a, b) => a.version - b.version);
 
 /** The schema version this build expects. */
