@@ -75,6 +75,8 @@ export const errorCatalogue = {
   LIFECYCLE_PREVIEW_NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'LifecyclePolicyPreviewNotFoundException' },
   /** StartLifecyclePolicyPreview while the repository's previous preview is still running. */
   LIFECYCLE_PREVIEW_IN_PROGRESS: { oci: 'DENIED', status: 409, ecr: 'LifecyclePolicyPreviewInProgressException' },
+  /** A repository's KMS key is unknown, disabled or cannot be used (CreateRepository encryptionConfiguration). */
+  KMS_ERROR: { oci: 'DENIED', status: 400, ecr: 'KmsException' },
   INTERNAL: { oci: 'UNKNOWN', status: 500, ecr: 'ServerException', ecrStatus: 500 },
   UNAVAILABLE: { oci: 'UNAVAILABLE', status: 503, ecr: 'ServerException', ecrStatus: 500 },
 } as const satisfies Record<string, ErrorSpec>;

@@ -56,4 +56,6 @@ export interface EncryptionStore {
   /** Creates or replaces an upload's state. */
   putUpload(record: EncryptedUploadRecord): Promise<void>;
   deleteUpload(id: string): Promise<boolean>;
+  /** Upload states in id order after `last`. */
+  listUploads(page: { last?: string; limit: number }): Promise<EncryptedUploadRecord[]>;
 }

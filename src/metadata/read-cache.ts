@@ -22,7 +22,7 @@ const READ_METHODS = new Set([
   'imageSizes', 'list', 'listAccessKeys', 'listIds', 'listStale', 'listTemplates', 'listUserPolicies', 'listUsers', 'missing',
   'missingLinks', 'parents', 'parts', 'references', 'referrers', 'tags',
   // meta.encryption
-  'getScope', 'listScopes', 'getObject', 'objectsFor', 'listObjects', 'getUpload',
+  'getScope', 'listScopes', 'getObject', 'objectsFor', 'listObjects', 'getUpload', 'listUploads',
   // meta.scan reads
   'affected', 'state', 'getInventory', 'getScan', 'getScans', 'rematchCandidates', 'getRegistryScanning',
 ]);

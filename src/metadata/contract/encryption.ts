@@ -44,6 +44,9 @@ export function encryptionCases(s: StoreRef): void {
       await s().encryption.putUpload(u);
       await s().encryption.putUpload({ ...u, size: 5, parts: '[1]', updatedAt: at(4) });
       assert.deepEqual(await s().encryption.getUpload('up-1'), { ...u, size: 5, parts: '[1]', updatedAt: at(4) });
+      await s().encryption.putUpload({ ...u, id: 'up-0' });
+      assert.deepEqual((await s().encryption.listUploads({ limit: 5 })).map((x) => x.id), ['up-0', 'up-1']);
+      assert.deepEqual((await s().encryption.listUploads({ last: 'up-0', limit: 5 })).map((x) => x.id), ['up-1']);
       assert.equal(await s().encryption.deleteUpload('up-1'), true);
       assert.equal(await s().encryption.getUpload('up-1'), undefined);
     });

@@ -22,6 +22,10 @@ export function createEncryptionStore(ctx: StoreContext): EncryptionStore {
     createdAt: new Date(Number(r.created_at)),
   });
 
+  const upload = (r: { id: string; scope_id: string; size: number | string; parts: string; updated_at: number | string }): EncryptedUploadRecord => ({
+    id: r.id, scopeId: r.scope_id, size: Number(r.size), parts: r.parts, updatedAt: new Date(Number(r.updated_at)),
+  });
+
   return {
     async getScope(id) {
       const r = await db.selectFrom('encryption_scopes').selectAll().where('id', '=', id).executeTakeFirst();
@@ -82,7 +86,13 @@ export function createEncryptionStore(ctx: StoreContext): EncryptionStore {
 
     async getUpload(id) {
       const r = await db.selectFrom('encrypted_uploads').selectAll().where('id', '=', id).executeTakeFirst();
-      return r && { id: r.id, scopeId: r.scope_id, size: Number(r.size), parts: r.parts, updatedAt: new Date(Number(r.updated_at)) };
+      return r && upload(r);
+    },
+
+    async listUploads(page) {
+      let q = db.selectFrom('encrypted_uploads').selectAll().orderBy('id').limit(page.limit);
+      if (page.last !== undefined) q = q.where('id', '>', page.last);
+      return (await q.execute()).map(upload);
     },
 
     async putUpload(rec) {

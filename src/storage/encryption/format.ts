@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
 /**
@@ -113,10 +113,17 @@ export class PartEncryptor extends Transform {
   private headerSent = false;
   /** Plaintext bytes seen. */
   plainBytes = 0;
+  /** sha256 of every byte this stream outputs (the stored object's digest), fed as bytes are produced. */
+  readonly outputHash: Hash = createHash('sha256');
 
   constructor(private readonly k: PartKey) {
     super({ highWaterMark: 1024 * 1024 });
     this.seg = Buffer.allocUnsafe(k.segmentSize);
+  }
+
+  private out(b: Buffer): void {
+    this.outputHash.update(b);
+    this.push(b);
   }
 
   private seal(final: boolean): void {
@@ -124,8 +131,8 @@ export class PartEncryptor extends Transform {
     c.setAAD(aad(this.k, this.index, final));
     const out = this.fill > 0 ? c.update(this.seg.subarray(0, this.fill)) : undefined;
     c.final();
-    if (out) this.push(out);
-    this.push(c.getAuthTag());
+    if (out) this.out(out);
+    this.out(c.getAuthTag());
     this.index++;
     this.fill = 0;
   }
@@ -133,7 +140,7 @@ export class PartEncryptor extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
       if (!this.headerSent) {
-        this.push(this.k.header);
+        this.out(this.k.header);
         this.headerSent = true;
       }
       this.plainBytes += chunk.length;
@@ -154,7 +161,7 @@ export class PartEncryptor extends Transform {
   override _flush(done: TransformCallback): void {
     try {
       if (!this.headerSent) {
-        this.push(this.k.header);
+        this.out(this.k.header);
         this.headerSent = true;
       }
       this.seal(true);
@@ -241,7 +248,7 @@ export async function* decryptSpan(k: PartKey, size: number, span: SegmentSpan, 
   let want = segLen; // ciphertext bytes of this segment still to feed
   let d = begin(index);
   let outs: Buffer[] = [];
-  let tag = Buffer.alloc(0);
+  let tag: Buffer = Buffer.alloc(0);
 
   function begin(i: number) {
     const x = createDecipheriv('aes-256-gcm', k.key, nonce(k, i));
