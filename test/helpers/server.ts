@@ -52,6 +52,10 @@ export interface StartOptions {
    * protocol and client suites rely on.
    */
   ecrSemantics?: boolean;
+  /** Address to listen on (default 127.0.0.1:0; a loopback address with port 0). */
+  listen?: string;
+  /** Serve HTTPS with this PEM certificate and key (files); `url` is then https://. */
+  tls?: { cert: string; key: string };
 }
 
 /**
@@ -60,7 +64,8 @@ export interface StartOptions {
  */
 export async function startCargohold(options: StartOptions = {}): Promise<RunningServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'cargohold-test-')));
-  const child = spawn(process.execPath, [join(ROOT, 'bin/cargohold.js'), 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...(options.args ?? [])], {
+  const tlsArgs = options.tls ? ['--tls-cert', options.tls.cert, '--tls-key', options.tls.key] : [];
+  const child = spawn(process.execPath, [join(ROOT, 'bin/cargohold.js'), 'serve', '--listen', options.listen ?? '127.0.0.1:0', '--data-dir', dataDir, ...tlsArgs, ...(options.args ?? [])], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -76,6 +81,7 @@ export async function startCargohold(options: StartOptions = {}): Promise<Runnin
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); if (stderr.length > 100_000) stderr = stderr.slice(-50_000); });
   const rl = createInterface({ input: child.stdout! });
+  let boundHost = '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`cargohold did not start within 30s\n${stderr}`)), 30_000);
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`cargohold exited with ${code}\n${stderr}`)); });
@@ -83,10 +89,14 @@ export async function startCargohold(options: StartOptions = {}): Promise<Runnin
       let rec: Record<string, unknown>;
       try { rec = JSON.parse(line); } catch { return; }
       if (logs.length < 50_000) logs.push(rec);
-      if (rec.msg === 'listening' && typeof rec.port === 'number') { clearTimeout(timer); resolve(rec.port); }
+      if (rec.msg === 'listening' && typeof rec.port === 'number') {
+        clearTimeout(timer);
+        if (typeof rec.host === 'string') boundHost = rec.host;
+        resolve(rec.port);
+      }
     });
   });
-  const host = `127.0.0.1:${port}`;
+  const host = boundHost.includes(':') ? `[${boundHost}]:${port}` : `${boundHost}:${port}`;
   const env = { ...options.env };
   const credentials: TestCredentials = {
     accessKeyId: env.CARGOHOLD_ADMIN_ACCESS_KEY_ID ?? TEST_ADMIN.accessKeyId,
@@ -94,7 +104,7 @@ export async function startCargohold(options: StartOptions = {}): Promise<Runnin
     region: env.CARGOHOLD_REGION ?? TEST_ADMIN.region,
   };
   return {
-    url: `http://${host}`,
+    url: `${options.tls ? 'https' : 'http'}://${host}`,
     host,
     port,
     dataDir,
