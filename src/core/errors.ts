@@ -71,6 +71,10 @@ export const errorCatalogue = {
   CONFLICT: { oci: 'DENIED', status: 409, ecr: 'InvalidParameterException' },
   /** Get/DeleteLifecyclePolicy (and a preview without text) on a repository that has no lifecycle policy. */
   LIFECYCLE_POLICY_NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'LifecyclePolicyNotFoundException' },
+  /** DescribeImageScanFindings for an image that was never scanned. */
+  SCAN_NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'ScanNotFoundException' },
+  /** StartImageScan more than once per image per 24 h (ECR's quota). */
+  LIMIT_EXCEEDED: { oci: 'TOOMANYREQUESTS', status: 429, ecr: 'LimitExceededException' },
   /** GetLifecyclePolicyPreview on a repository where no preview was ever started. */
   LIFECYCLE_PREVIEW_NOT_FOUND: { oci: 'NOT_FOUND', status: 404, ecr: 'LifecyclePolicyPreviewNotFoundException' },
   /** StartLifecyclePolicyPreview while the repository's previous preview is still running. */
