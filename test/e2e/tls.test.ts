@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,7 +136,9 @@ describe('docker push and pull over HTTPS with the CA in certs.d', { skip: skipU
   let dockerd: RunningDockerd;
   let certsDir: string | undefined;
   let ca: string;
-  let hostsAdded = false;
+  /** Exactly what was appended to /etc/hosts (removed again afterwards). */
+  let hostsAdded = '';
+  let certsRootCreated = false;
 
   before(async () => {
     assertAvailable(hasDocker());
@@ -143,10 +146,11 @@ describe('docker push and pull over HTTPS with the CA in certs.d', { skip: skipU
     work = await mkdtemp(join(tmpdir(), 'cargohold-tls-docker-'));
     const files = await selfSigned(name, join(work, 'tls'));
     const hosts = await readFile('/etc/hosts', 'utf8');
-    await writeFile('/etc/hosts', `${hosts.endsWith('\n') || hosts === '' ? hosts : `${hosts}\n`}${hostsLine}`);
-    hostsAdded = true;
+    hostsAdded = `${hosts.endsWith('\n') || hosts === '' ? '' : '\n'}${hostsLine}`;
+    await writeFile('/etc/hosts', hosts + hostsAdded);
     s = await startCargohold({ tls: { cert: files.cert, key: files.key }, listen: '[::1]:0', env: { CARGOHOLD_LOG_LEVEL: 'warn' } });
     certsDir = `/etc/docker/certs.d/${name}:${s.port}`;
+    certsRootCreated = !existsSync('/etc/docker/certs.d');
     dockerd = await startDockerd();
     await importBusyboxImage(dockerd, BASE);
     ca = files.ca;
@@ -156,9 +160,11 @@ describe('docker push and pull over HTTPS with the CA in certs.d', { skip: skipU
     await dockerd?.stop();
     await s?.stop();
     if (certsDir) await rm(certsDir, { recursive: true, force: true });
+    if (certsRootCreated) await rm('/etc/docker/certs.d', { recursive: true, force: true });
     if (hostsAdded) {
       const hosts = await readFile('/etc/hosts', 'utf8');
-      await writeFile('/etc/hosts', hosts.split('\n').filter((l) => l !== hostsLine.trim()).join('\n'));
+      const at = hosts.lastIndexOf(hostsAdded);
+      if (at !== -1) await writeFile('/etc/hosts', hosts.slice(0, at) + hosts.slice(at + hostsAdded.length));
     }
     if (work) await rm(work, { recursive: true, force: true });
   }, { timeout: 60_000 });
