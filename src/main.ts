@@ -16,6 +16,8 @@ import { writeOciError } from './http/errors.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import { isLoopbackHost, loadTlsFiles } from './http/tls.ts';
+import { createGarbageCollector } from './gc/collector.ts';
+import { registerGcJobs } from './gc/jobs.ts';
 import { createJobRunner } from './jobs/runner.ts';
 import type { JobRunner } from './jobs/types.ts';
 import { openMetadata } from './metadata/open.ts';
@@ -29,7 +31,7 @@ import { createRegistry, type Registry } from './registry/registry.ts';
 import { startUploadExpiry } from './registry/upload-expiry.ts';
 import { createStsRoutes } from './sts/router.ts';
 import type { BlobStore } from './storage/blob-store.ts';
-import { createFsBlobStore } from './storage/drivers/fs.ts';
+import { openBlobStore } from './storage/open.ts';
 
 /** A running cargohold: the composition root is the only place that picks concrete backends. */
 export interface App {
@@ -86,7 +88,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   // Read and checked before anything is opened: a bad certificate/key pair is a configuration error.
   const tls = config.tls.cert && config.tls.key ? loadTlsFiles(config.tls.cert, config.tls.key) : undefined;
 
-  const blobs = await createFsBlobStore({ root: join(dataDir, 'blobs') });
+  const blobs = await openBlobStore(config);
   const meta = createReadCache(await openMetadata(config), { ttlMs: config.registry.readCacheTtlMs });
   const registry = createRegistry({
     blobs,
@@ -98,6 +100,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     accountId: config.identity.accountId,
     region: config.identity.region,
     downloads: createDownloadLinks({ key: loadOrCreateKey(dataDir, 'download'), clock }),
+    gcGracePeriodMs: config.gc.enabled ? config.gc.gracePeriodSeconds * 1000 : undefined,
   });
 
   // Durable background work: features register their job kinds here, before the loop starts (after listen).
@@ -108,6 +111,11 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     if (pruned > 0) log.info({ pruned }, 'pruned finished jobs');
   });
   await jobs.schedule('jobs.prune', 'registry', 24 * 3600 * 1000);
+  // Online garbage collection (docs/gc.md) as scheduled jobs.
+  if (config.gc.enabled) {
+    const gc = createGarbageCollector({ meta, blobs, clock, log: log.child({ component: 'gc' }), gracePeriodMs: config.gc.gracePeriodSeconds * 1000 });
+    await registerGcJobs(jobs, gc, { intervalMs: config.gc.intervalSeconds * 1000, reconcileIntervalMs: config.gc.reconcileIntervalSeconds * 1000 });
+  }
 
   // Identity and access: keys under DATA_DIR/keys/, the administrator on first start, one evaluator for both APIs.
   const identity = createIdentityService({ iam: meta.iam, box: createSecretBox(loadOrCreateKey(dataDir, 'secrets')), accountId: config.identity.accountId, clock });

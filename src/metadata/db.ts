@@ -31,6 +31,10 @@ export interface Database {
   lifecycle_previews: LifecyclePreviewsTable;
   lifecycle_preview_results: LifecyclePreviewResultsTable;
   lifecycle_events: LifecycleEventsTable;
+  gc_blob_reviews: GcBlobReviewsTable;
+  gc_link_reviews: GcRepositoryReviewsTable;
+  gc_manifest_reviews: GcRepositoryReviewsTable;
+  gc_deletions: GcDeletionsTable;
 }
 
 /** A numeric column as written (number) and as read (number on SQLite, possibly string on PostgreSQL). */
@@ -282,4 +286,32 @@ export interface LifecycleEventsTable {
   rule_priority: number;
   reason: string;
   at: Int;
+}
+
+/** GC review queue of global blobs (migration 0007); `review_after` null = not scheduled yet. */
+export interface GcBlobReviewsTable {
+  digest: string;
+  review_after: Int | null;
+  event: string;
+  review_count: Generated<number>;
+}
+
+/** GC review queues keyed by repository: links (`gc_link_reviews`) and manifests (`gc_manifest_reviews`). */
+export interface GcRepositoryReviewsTable {
+  repository_id: number;
+  digest: string;
+  review_after: Int | null;
+  event: string;
+  review_count: Generated<number>;
+}
+
+/** What GC removed and why (migration 0007). */
+export interface GcDeletionsTable {
+  id: Generated<number>;
+  at: Int;
+  kind: string;
+  repository: string | null;
+  digest: string;
+  size: Int | null;
+  reason: string;
 }

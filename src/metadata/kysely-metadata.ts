@@ -4,6 +4,7 @@ import { PullCoalescer, type PendingPull } from './pull-coalescer.ts';
 import { createBlobStore } from './stores/blobs.ts';
 import { createEcrStore } from './stores/ecr.ts';
 import { createEncryptionStore } from './stores/encryption.ts';
+import { createGcStore } from './stores/gc.ts';
 import type { StoreContext } from './stores/context.ts';
 import { createIamStore } from './stores/iam.ts';
 import { createImageStore } from './stores/images.ts';
@@ -94,6 +95,7 @@ function bind(ctx: StoreContext, hot?: HotReads): MetadataStore {
     ecr: createEcrStore(ctx),
     encryption: createEncryptionStore(ctx),
     jobs: createJobStore(ctx),
+    gc: createGcStore(ctx),
     lifecycle: createLifecycleStore(ctx),
     scan: createScanStore(ctx),
     transaction<T>(fn: (tx: MetadataStore) => Promise<T>): Promise<T> {

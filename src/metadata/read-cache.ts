@@ -22,12 +22,18 @@ const READ_METHODS = new Set([
   'imageSizes', 'list', 'listAccessKeys', 'listIds', 'listStale', 'listTemplates', 'listUserPolicies', 'listUsers', 'missing',
   'missingLinks', 'parents', 'parts', 'references', 'referrers', 'tags',
   // meta.encryption
-  'getScope', 'listScopes', 'getObject', 'objectsFor', 'listObjects', 'getUpload', 'listUploads',
+  'getScope', 'listScopes', 'getObject', 'objectsFor', 'listObjects', 'getUpload', 'listUploads', 'repositoriesUsingKey',
+  // meta.gc reads
+  'due', 'getReview', 'pending', 'blobUse', 'linkState', 'manifestState', 'holdReferences', 'knownBlobs', 'orphanBlobs',
+  'unreferencedLinks', 'knownUploads', 'deletions', 'repositoryUsage', 'registryUsage',
   // meta.scan reads
   'affected', 'state', 'getInventory', 'getScan', 'getScans', 'rematchCandidates', 'getRegistryScanning',
 ]);
 /** Writes that never change a repository, manifest or tag row (what the cache holds). */
 const NON_INVALIDATING = new Set(['touchPulled', 'touchAccessKey', 'touch', 'recordPart',
+  // meta.gc writes touch only GC's own tables and repository_blobs (not cached); its manifest deletes go through meta.manifests.
+  'protectBlob', 'queueBlobs', 'queueLinks', 'queueManifests', 'deferLinkReview', 'schedule', 'removeReview', 'retryReview', 'deleteLink',
+  'record', 'pruneDeletions',
   // meta.scan writes touch only the scanner's tables.
   'putAdvisories', 'recordImport', 'putInventory', 'putScan', 'putRegistryScanning']);
 

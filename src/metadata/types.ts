@@ -1,4 +1,5 @@
 import type { Digest } from '../core/digest.ts';
+import type { GcStore } from '../gc/types.ts';
 import type { JobStore } from '../jobs/types.ts';
 import type { ScanStore } from '../scan/store.ts';
 
@@ -327,6 +328,8 @@ export interface MetadataStore {
   readonly encryption: EncryptionStore;
   /** Durable background jobs (migration 0005; contract in src/jobs/types.ts). */
   readonly jobs: JobStore;
+  /** Online GC review queues, removal records and stored-bytes usage (migration 0007; contract in src/gc/types.ts). */
+  readonly gc: GcStore;
   /** Lifecycle policies, previews and the expiry history (migration 0006). */
   readonly lifecycle: LifecycleStore;
   /** Vulnerability advisories, inventories, scan results and scanning configuration (migration 0008; contract in src/scan/store.ts). */

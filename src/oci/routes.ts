@@ -95,7 +95,7 @@ export function createOciRoutes(options: OciRoutesOptions): (req: IncomingMessag
 
   const getBlob: OciHandler = async (req, res, _ctx, p) => {
     const head = req.method === 'HEAD';
-    const blob = await registry.statBlob(p.name, p.ref);
+    const blob = await registry.statBlob(p.name, p.ref, { head });
     const base = { 'Docker-Content-Digest': blob.digest, 'Accept-Ranges': 'bytes', ETag: `"${blob.digest}"`, 'Cache-Control': 'max-age=31536000' };
     const range = head ? undefined : parseRangeHeader(req.headers.range, blob.size);
     if (range === 'unsatisfiable') {

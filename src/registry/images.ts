@@ -268,18 +268,19 @@ export function createImageService(options: ImageServiceOptions): ImageService {
       const repo = input.api === 'ecr' ? await core.getRepository(name) : await core.repositoryForPush(name);
       const blobRefs = parsed.references.filter((r) => r.kind === 'blob').map((r) => r.digest);
       const childRefs = parsed.references.filter((r) => r.kind === 'manifest').map((r) => r.digest);
-      const missingBlobs = blobRefs.length ? await meta.blobs.missingLinks(repo.id, blobRefs) : [];
-      if (missingBlobs.length) {
-        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missingBlobs[0]} which is not in repository ${name}`, { digest: missingBlobs[0], missing: missingBlobs.slice(0, 20) });
-      }
-      const missingChildren = childRefs.length ? await meta.manifests.missing(repo.id, childRefs) : [];
-      if (missingChildren.length) {
-        throw new RegistryError('REFERENCED_IMAGES_NOT_FOUND', `index references manifest ${missingChildren[0]} which is not in repository ${name}`, { digest: missingChildren[0], missing: missingChildren.slice(0, 20) });
-      }
       const imageSize = await imageSizeOf(meta, repo.id, parsed);
       const now = clock.now();
       const tag = input.tag;
       const created = await meta.transaction(async (tx) => {
+        // Checked inside the transaction (rows held FOR SHARE on PostgreSQL), so a link or child manifest that
+        // garbage collection removes concurrently makes this put fail instead of referencing nothing (docs/gc.md).
+        const held = await tx.gc.holdReferences(repo.id, blobRefs, childRefs);
+        if (held.missingBlobs.length) {
+          throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${held.missingBlobs[0]} which is not in repository ${name}`, { digest: held.missingBlobs[0], missing: held.missingBlobs.slice(0, 20) });
+        }
+        if (held.missingManifests.length) {
+          throw new RegistryError('REFERENCED_IMAGES_NOT_FOUND', `index references manifest ${held.missingManifests[0]} which is not in repository ${name}`, { digest: held.missingManifests[0], missing: held.missingManifests.slice(0, 20) });
+        }
         const res = await tx.manifests.put({
           repositoryId: repo.id,
           digest,

@@ -25,6 +25,8 @@ export interface RegistryOptions {
   region?: string;
   /** Signs layer download links (GetDownloadUrlForLayer); default: a per-process random key. */
   downloads?: DownloadLinks;
+  /** GC grace period: a HEAD on a blob postpones its link's review when it is due within this time. Undefined: GC off. */
+  gcGracePeriodMs?: number;
 }
 
 export interface BlobInfo {
@@ -80,7 +82,8 @@ export interface Registry {
   /** Links a blob from another repository; undefined when the source repository or blob is not there. */
   mountBlob(name: string, digest: Digest, from: string): Promise<BlobInfo | undefined>;
 
-  statBlob(name: string, digest: string): Promise<BlobInfo>;
+  /** A blob the repository links. `head`: a push is checking before it references the blob (postpones its link's GC review). */
+  statBlob(name: string, digest: string, options?: { head?: boolean }): Promise<BlobInfo>;
   openBlob(name: string, digest: Digest, range?: ByteRange): Promise<Readable>;
   /** Positional reader for a blob the caller has already checked (statBlob), when the storage driver offers one. */
   openBlobReader(digest: Digest): Promise<BlobReader | undefined>;
@@ -133,11 +136,20 @@ export function createRegistry(options: RegistryOptions): Registry {
     return { repo, size };
   }
 
+  /**
+   * Records a blob whose bytes were just written and links it. GC (docs/gc.md): the link pins the blob's
+   * review row first, and the bytes are checked inside the same transaction, so a collector that deleted
+   * them meanwhile (after an unusually long push) makes this push fail cleanly instead of leaving metadata
+   * for bytes that are gone.
+   */
   async function recordBlob(repoId: number, digest: Digest, size: number): Promise<void> {
     const now = clock.now();
     await meta.transaction(async (tx) => {
       await tx.blobs.put(digest, size, null, now);
       await tx.blobs.link(repoId, digest, now);
+      if (!(await blobs.stat(digest))) {
+        throw new RegistryError('BLOB_UPLOAD_INVALID', `blob ${digest} was removed by garbage collection while it was being pushed; push it again`, { digest });
+      }
     });
   }
 
@@ -224,6 +236,8 @@ export function createRegistry(options: RegistryOptions): Registry {
       if (body) await append(id, size, body, range ?? {});
       let stored: { size: number };
       try {
+        // GC: pinned (committed) before the bytes become the blob, so a collector cannot delete them under us.
+        await meta.gc.protectBlob(digest);
         stored = await blobs.commitUpload(id, digest);
       } finally {
         // The store drops the session whether or not the digest matched.
@@ -242,6 +256,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     async putBlob(name, digestParam, body, length) {
       const digest = parseDigest(digestParam, 'digest query parameter');
       const repo = await repositoryForPush(name);
+      await meta.gc.protectBlob(digest);
       const stored = await blobs.putBlob(digest, body, length !== undefined ? { expectedLength: length } : undefined);
       await recordBlob(repo.id, digest, stored.size);
       return { digest, size: stored.size };
@@ -251,16 +266,24 @@ export function createRegistry(options: RegistryOptions): Registry {
       const repo = await repositoryForPush(name);
       const source = isRepositoryName(from) ? await meta.repositories.get(from) : undefined;
       if (!source) return undefined;
-      const blob = await meta.blobs.getLinked(source.id, digest);
-      if (!blob) return undefined;
-      if (!(await blobs.stat(digest))) return undefined;
-      await meta.blobs.link(repo.id, digest, clock.now());
-      return { digest, size: blob.size };
+      // One transaction: the link pins the blob's review row before anything is checked, so a collector
+      // either finished deleting it (not found: the client uploads) or cannot start until this commits.
+      return meta.transaction(async (tx) => {
+        await tx.gc.protectBlob(digest, 'blob_mount');
+        const blob = await tx.blobs.getLinked(source.id, digest);
+        if (!blob) return undefined;
+        if (!(await blobs.stat(digest))) return undefined;
+        await tx.blobs.link(repo.id, digest, clock.now());
+        return { digest, size: blob.size };
+      });
     },
 
-    async statBlob(name, digestParam) {
+    async statBlob(name, digestParam, opts) {
       const digest = parseDigest(digestParam);
       const repo = await getRepository(name);
+      // A push HEADs a layer it will reference: keep the link's GC review (if one comes due soon) from
+      // removing the link between this answer and the manifest PUT. Before the read, so the answer holds.
+      if (opts?.head && options.gcGracePeriodMs !== undefined) await meta.gc.deferLinkReview(repo.id, digest, new Date(clock.now().getTime() + options.gcGracePeriodMs));
       const blob = await meta.blobs.getLinked(repo.id, digest);
       if (!blob) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to repository ${name}`, { digest });
       return { digest, size: blob.size };

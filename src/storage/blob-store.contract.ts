@@ -341,6 +341,33 @@ export function runBlobStoreContract(name: string, factory: () => Promise<BlobSt
       });
     });
 
+    describe('listing for GC reconcile', () => {
+      it('list() sees every blob however it was stored, with a modification time', async () => {
+        await store.putBlob(digest, bodyOf(data));
+        await store.createUpload('via-upload');
+        await store.appendUpload('via-upload', 0, bodyOf('uploaded'));
+        await store.commitUpload('via-upload', digestOf('uploaded'));
+        const before = Date.now();
+        const listed = await collectAll(store.list());
+        assert.deepEqual(listed.map((b) => b.digest).sort(), [digest, digestOf('uploaded')].sort());
+        for (const b of listed) assert.ok(b.modifiedAt.getTime() <= before + 1000 && b.modifiedAt.getTime() > before - 3_600_000);
+      });
+
+      it('sweepTemporary never touches blobs or upload sessions, and a dry run changes nothing', async () => {
+        await store.putBlob(digest, bodyOf(data));
+        await store.createUpload('kept');
+        await store.appendUpload('kept', 0, bodyOf('abc'));
+        const future = new Date(Date.now() + 3_600_000);
+        const dry = await store.sweepTemporary(future, { dryRun: true });
+        assert.ok(Array.isArray(dry));
+        assert.deepEqual(await store.sweepTemporary(future), dry);
+        assert.deepEqual(await store.sweepTemporary(future), []);
+        assert.deepEqual(await store.stat(digest), { size: data.length });
+        assert.equal(await store.uploadSize('kept'), 3);
+        assert.deepEqual((await collectAll(store.list())).map((b) => b.digest), [digest]);
+      });
+    });
+
     describe('large blobs (streamed, never held)', () => {
       const MIB = 1024 * 1024;
 

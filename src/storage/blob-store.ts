@@ -19,6 +19,13 @@ export interface StoredUpload {
   modifiedAt: Date;
 }
 
+/** A driver-private temporary object (fs: a file in tmp/; S3: an incomplete multipart upload). */
+export interface TemporaryObject {
+  name: string;
+  size: number;
+  modifiedAt: Date;
+}
+
 /**
  * Content-addressed blob storage. Every implementation passes `storage/blob-store.contract.ts`.
  *
@@ -69,8 +76,14 @@ export interface BlobStore {
   open(digest: Digest, range?: ByteRange): Promise<Readable>;
   /** Deletes a blob; a no-op when absent. */
   delete(digest: Digest): Promise<void>;
-  /** Lists stored blobs (for GC reconcile; never at startup). */
+  /** Lists stored blobs (for GC reconcile; never at startup). Must list every blob, with its modification time. */
   list(): AsyncIterable<StoredBlob>;
+  /**
+   * Removes the driver's temporary objects (bodies of `putBlob` calls that never finished: a crash, a killed
+   * process) last modified before `olderThan`, and returns them; with `dryRun`, only returns them. Never
+   * touches blobs or upload sessions. Drivers without temporary objects return []. For GC reconcile.
+   */
+  sweepTemporary(olderThan: Date, options?: { dryRun?: boolean }): Promise<TemporaryObject[]>;
 
   /**
    * Optional fast path for drivers with local files: positional reads into caller-owned buffers, so a

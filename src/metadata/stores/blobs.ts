@@ -2,13 +2,15 @@ import { sql } from 'kysely';
 import { RegistryError } from '../../core/errors.ts';
 import type { Digest } from '../../core/digest.ts';
 import type { BlobMetadataStore, BlobRecord } from '../types.ts';
-import type { StoreContext } from './context.ts';
+import { atomic, type StoreContext as Ctx } from './context.ts';
+import { queueBlobReviews, queueRepositoryReviews } from './gc.ts';
 import { missingDigests, toBlob } from './rows.ts';
 
 const columns = ['blobs.digest', 'blobs.size', 'blobs.media_type', 'blobs.created_at'] as const;
 
 /** Portable (Kysely-only) BlobMetadataStore. */
-export function createBlobStore({ db }: StoreContext): BlobMetadataStore {
+export function createBlobStore({ db: root }: Ctx): BlobMetadataStore {
+  const db = root;
   async function get(digest: Digest): Promise<BlobRecord | undefined> {
     const row = await db.selectFrom('blobs').select(columns).where('digest', '=', digest).executeTakeFirst();
     return row && toBlob(row);
@@ -33,25 +35,32 @@ export function createBlobStore({ db }: StoreContext): BlobMetadataStore {
     get,
 
     async link(repositoryId, digest, at) {
-      // INSERT … SELECT FROM blobs: links only an existing blob, in one statement. Casts give the
-      // parameters a type on PostgreSQL.
-      const r = await db
-        .insertInto('repository_blobs')
-        .columns(['repository_id', 'digest', 'created_at'])
-        .expression(
-          db
-            .selectFrom('blobs')
-            .select([
-              sql<number>`cast(${repositoryId} as integer)`.as('repository_id'),
-              'blobs.digest',
-              sql<number>`cast(${at.getTime()} as bigint)`.as('created_at'),
-            ])
-            .where('blobs.digest', '=', digest),
-        )
-        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
-        .executeTakeFirst();
-      if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) return;
-      if (!(await get(digest))) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not stored`, { digest });
+      return atomic(root, async (db) => {
+        // GC (docs/gc.md): pin the blob first (its review row is where a collector deleting it holds its
+        // lock), then queue a review of the new link, which no manifest references yet.
+        await queueBlobReviews(db, [digest], 'link_create', null);
+        await queueRepositoryReviews(db, 'gc_link_reviews', repositoryId, [digest], 'link_create', null);
+        // INSERT … SELECT FROM blobs: links only an existing blob, in one statement. Casts give the
+        // parameters a type on PostgreSQL.
+        const r = await db
+          .insertInto('repository_blobs')
+          .columns(['repository_id', 'digest', 'created_at'])
+          .expression(
+            db
+              .selectFrom('blobs')
+              .select([
+                sql<number>`cast(${repositoryId} as integer)`.as('repository_id'),
+                'blobs.digest',
+                sql<number>`cast(${at.getTime()} as bigint)`.as('created_at'),
+              ])
+              .where('blobs.digest', '=', digest),
+          )
+          .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+          .executeTakeFirst();
+        if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0) return;
+        const exists = await db.selectFrom('blobs').select('digest').where('digest', '=', digest).executeTakeFirst();
+        if (!exists) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not stored`, { digest });
+      });
     },
 
     async getLinked(repositoryId, digest) {
@@ -66,12 +75,17 @@ export function createBlobStore({ db }: StoreContext): BlobMetadataStore {
     },
 
     async unlink(repositoryId, digest) {
-      const r = await db
-        .deleteFrom('repository_blobs')
-        .where('repository_id', '=', repositoryId)
-        .where('digest', '=', digest)
-        .executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
+      return atomic(root, async (db) => {
+        const r = await db
+          .deleteFrom('repository_blobs')
+          .where('repository_id', '=', repositoryId)
+          .where('digest', '=', digest)
+          .executeTakeFirst();
+        if (Number(r.numDeletedRows) === 0) return false;
+        // The blob may now be referenced by nothing (GC reviews it).
+        await queueBlobReviews(db, [digest], 'link_delete', null);
+        return true;
+      });
     },
 
     missingLinks(repositoryId, digests) {

@@ -1,6 +1,7 @@
 import type { Digest } from '../../core/digest.ts';
 import type { ManifestRecord, ManifestStore } from '../types.ts';
 import { atomic, type StoreContext } from './context.ts';
+import { queueManifestDeleteReviews } from './gc.ts';
 import { chunks, missingDigests, manifestColumns, toManifest } from './rows.ts';
 
 /** Reference rows per multi-row INSERT (7 parameters each). */
@@ -91,6 +92,9 @@ export function createManifestStore({ db, pulls }: StoreContext): ManifestStore 
           .where('manifest_digest', '=', digest)
           .returning('name')
           .execute();
+        // GC (docs/gc.md): what this delete may orphan is queued for review in the same transaction.
+        const present = await trx.selectFrom('manifests').select('digest').where('repository_id', '=', repositoryId).where('digest', '=', digest).executeTakeFirst();
+        if (present) await queueManifestDeleteReviews(trx, repositoryId, digest);
         await trx.deleteFrom('manifest_references').where('repository_id', '=', repositoryId).where('manifest_digest', '=', digest).execute();
         const r = await trx.deleteFrom('manifests').where('repository_id', '=', repositoryId).where('digest', '=', digest).executeTakeFirst();
         if (Number(r.numDeletedRows) === 0) return undefined;

@@ -1,6 +1,7 @@
 import { RegistryError } from '../../core/errors.ts';
 import type { RepositoryRecord, RepositoryStore } from '../types.ts';
-import type { StoreContext } from './context.ts';
+import { atomic, type StoreContext } from './context.ts';
+import { queueRepositoryDeleteReviews } from './gc.ts';
 import { toRepository } from './rows.ts';
 
 const columns = ['id', 'name', 'created_at'] as const;
@@ -55,8 +56,12 @@ export function createRepositoryStore({ db }: StoreContext): RepositoryStore {
     },
 
     async delete(id) {
-      const r = await db.deleteFrom('repositories').where('id', '=', id).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
+      return atomic(db, async (trx) => {
+        // GC (docs/gc.md): every blob the repository links or lists may be referenced by nothing afterwards.
+        await queueRepositoryDeleteReviews(trx, id);
+        const r = await trx.deleteFrom('repositories').where('id', '=', id).executeTakeFirst();
+        return Number(r.numDeletedRows) > 0;
+      });
     },
 
     async count() {

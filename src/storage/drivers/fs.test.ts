@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -140,6 +140,20 @@ describe('fs blob store specifics', () => {
     await writeFile(join(root, 'uploads', 'bad name'), 'x');
     assert.deepEqual((await collectAll(store.list())).map((b) => b.digest), [digest]);
     assert.deepEqual(await collectAll(store.listUploads()), []);
+  });
+
+  it('sweepTemporary removes only tmp/ files older than the cut-off (what a killed putBlob leaves)', async () => {
+    await writeFile(join(root, 'tmp', 'stale'), 'half a body');
+    await utimes(join(root, 'tmp', 'stale'), new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
+    await writeFile(join(root, 'tmp', 'fresh'), 'in flight');
+    await store.putBlob(digest, bodyOf(data));
+    const cutoff = new Date(Date.now() - 3_600_000);
+    const dry = await store.sweepTemporary(cutoff, { dryRun: true });
+    assert.deepEqual(dry.map((t) => [t.name, t.size]), [['stale', 11]]);
+    assert.deepEqual((await tmpFiles()).sort(), ['fresh', 'stale']);
+    assert.deepEqual((await store.sweepTemporary(cutoff)).map((t) => t.name), ['stale']);
+    assert.deepEqual(await tmpFiles(), ['fresh']);
+    assert.deepEqual(await store.stat(digest), { size: data.length });
   });
 
   it('keeps serving an opened blob that is deleted meanwhile', async () => {

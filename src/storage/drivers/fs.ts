@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { digestAlgorithm, digestHex, isDigest, type Digest, type DigestAlgorithm } from '../../core/digest.ts';
 import { RegistryError, isRegistryError } from '../../core/errors.ts';
-import { UPLOAD_ID_RE, type BlobStore, type ByteRange, type StoredBlob, type StoredUpload } from '../blob-store.ts';
+import { UPLOAD_ID_RE, type BlobStore, type ByteRange, type StoredBlob, type StoredUpload, type TemporaryObject } from '../blob-store.ts';
 import { blobUnknown, checkExpectedLength, checkRange, digestMismatch, malformedDigest, offsetMismatch, uploadUnknown } from '../driver-support.ts';
 import { STREAM_HIGH_WATER_MARK, checkLength, guardBody, tapBody } from '../body-tap.ts';
 import { createKeyedMutex } from '../keyed-mutex.ts';
@@ -39,7 +39,7 @@ const RUNNING_ALGORITHM: DigestAlgorithm = 'sha256';
  * best-effort fsync of the directory), so a visible blob is always complete and correct.
  *
  * Construction only creates the three directories: it never walks the store. Stale files in `tmp/` left
- * by a crash are not reclaimed here (GC's concern). Appends and commits on one upload are serialized by an
+ * by a crash are reclaimed by GC's reconcile pass (`sweepTemporary`). Appends and commits on one upload are serialized by an
  * in-process mutex; the store assumes it is the only process writing under `root`.
  */
 export async function createFsBlobStore(options: FsBlobStoreOptions): Promise<BlobStore> {
@@ -265,6 +265,18 @@ export async function createFsBlobStore(options: FsBlobStoreOptions): Promise<Bl
           }
         }
       }
+    },
+
+    async sweepTemporary(olderThan, options) {
+      const removed: TemporaryObject[] = [];
+      for await (const name of dirNames(tmpDir)) {
+        const path = join(tmpDir, name);
+        const st = await statOrUndefined(path);
+        if (!st?.isFile() || st.mtime.getTime() >= olderThan.getTime()) continue;
+        if (!options?.dryRun) await fsp.rm(path, { force: true });
+        removed.push({ name, size: st.size, modifiedAt: st.mtime });
+      }
+      return removed;
     },
 
     async close() {

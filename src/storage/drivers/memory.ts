@@ -148,6 +148,11 @@ export function createMemoryBlobStore(): BlobStore {
       for (const [digest, b] of [...blobs]) yield { digest, size: b.data.length, modifiedAt: b.modifiedAt };
     },
 
+    async sweepTemporary() {
+      // Bodies being put live only in the caller's stack: nothing temporary outlives a failed put here.
+      return [];
+    },
+
     async close() {
       blobs.clear();
       uploads.clear();

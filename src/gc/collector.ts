@@ -1,0 +1,295 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import type { Digest } from '../core/digest.ts';
+import type { MetadataStore } from '../metadata/types.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { DeletionKind, GcDeletion, ReviewCursor, ReviewQueue, ReviewRow } from './types.ts';
+
+/**
+ * Online garbage collection (docs/gc.md). One pass:
+ * 1. schedules unscheduled review rows at now + grace period;
+ * 2. (reconcile) queues what metadata does not track: storage objects unknown to metadata, blob rows and
+ *    links nothing references that have no review row; removes stale upload sessions and temporary files;
+ * 3. reviews due manifests, then due links, then due blobs — each row re-checked inside the transaction
+ *    that deletes it (rows locked on PostgreSQL), a blob's bytes deleted before that transaction commits.
+ * A dry run takes the same path and decisions without writing anything.
+ */
+export interface GarbageCollectorOptions {
+  meta: MetadataStore;
+  blobs: BlobStore;
+  clock: Clock;
+  log: Logger;
+  /** How long a queued item waits, at least, before it is reviewed (protects in-flight pushes). */
+  gracePeriodMs: number;
+  /** Review rows per transaction (default 100). */
+  batchSize?: number;
+  /** First retry delay of a failed review, doubled per failure up to a day (default 60 s). */
+  retryDelayMs?: number;
+  /** Removal records are kept this long (default 30 days). */
+  keepDeletionsMs?: number;
+}
+
+export interface GcRunOptions {
+  /** Decide and report, change nothing. */
+  dryRun?: boolean;
+  /** Also run the reconcile pass (storage vs metadata, stale uploads and temporary files). */
+  reconcile?: boolean;
+  /** Keep every removal in the report (the CLI lists them); otherwise only the counts. */
+  list?: boolean;
+  /** Stops between batches (job shutdown, lease loss). */
+  signal?: AbortSignal;
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  startedAt: Date;
+  finishedAt: Date;
+  /** Unscheduled review rows stamped with now + grace. */
+  scheduled: number;
+  /** Rows queued by reconcile (untracked storage objects, orphan rows). */
+  queued: number;
+  /** Reviews that found the item still referenced (row dropped). */
+  kept: number;
+  /** Reviews that failed and will be retried. */
+  failed: number;
+  removed: Record<DeletionKind, { count: number; bytes: number }>;
+  /** Every removal (only with `list`). */
+  deletions: GcDeletion[];
+}
+
+export interface GarbageCollector {
+  run(options?: GcRunOptions): Promise<GcReport>;
+}
+
+const REASONS = {
+  childOfDeletedIndex: 'untagged child manifest of a deleted index; no other index of the repository lists it',
+  referrerOfDeletedSubject: (subject: string) => `untagged referrer whose subject ${subject} was deleted`,
+  linkOfDeletedManifest: 'layer link of a deleted manifest; no manifest of the repository lists the blob',
+  linkNeverReferenced: 'blob pushed or mounted into the repository but no manifest referenced it within the grace period',
+  blobUnreferenced: 'no repository links the blob and no manifest lists it',
+  blobUntracked: 'stored blob unknown to metadata (left by an interrupted push or a crash), older than the grace period',
+  uploadUntracked: 'upload session in storage with no session in metadata, older than the grace period',
+  temporary: 'temporary storage object older than the grace period',
+};
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export function createGarbageCollector(options: GarbageCollectorOptions): GarbageCollector {
+  const { meta, blobs, clock, log } = options;
+  const grace = options.gracePeriodMs;
+  const batchSize = options.batchSize ?? 100;
+  const retryDelay = options.retryDelayMs ?? 60_000;
+  const keepDeletions = options.keepDeletionsMs ?? 30 * DAY_MS;
+
+  return {
+    async run(opts = {}) {
+      const dryRun = opts.dryRun ?? false;
+      const startedAt = clock.now();
+      const now = startedAt;
+      const report: GcReport = {
+        dryRun, startedAt, finishedAt: startedAt, scheduled: 0, queued: 0, kept: 0, failed: 0,
+        removed: { manifest: { count: 0, bytes: 0 }, link: { count: 0, bytes: 0 }, blob: { count: 0, bytes: 0 }, upload: { count: 0, bytes: 0 }, temporary: { count: 0, bytes: 0 } },
+        deletions: [],
+      };
+      /** Dry runs judge each item once even when two passes would meet it. */
+      const seen = new Set<string>();
+      const note = (d: Omit<GcDeletion, 'at'>): GcDeletion => {
+        const full = { ...d, at: now };
+        report.removed[d.kind].count++;
+        report.removed[d.kind].bytes += d.size ?? 0;
+        if (opts.list) report.deletions.push(full);
+        return full;
+      };
+      const names = new Map<number, string | null>();
+      const repoName = async (tx: MetadataStore, id: number): Promise<string | null> => {
+        if (!names.has(id)) names.set(id, (await tx.repositories.getById(id))?.name ?? null);
+        return names.get(id)!;
+      };
+
+      if (!dryRun) report.scheduled = await meta.gc.schedule(new Date(now.getTime() + grace));
+      if (opts.reconcile) await reconcile();
+
+      await reviewQueue('manifest', async (tx, row) => {
+        const st = await tx.gc.manifestState(row.repositoryId, row.digest, !dryRun);
+        if (!st) return 'gone';
+        const orphanEvent = row.event === 'index_delete' || row.event === 'subject_delete';
+        if (!orphanEvent || st.tags > 0 || st.parents > 0 || st.subjectPresent) return 'kept';
+        const reason = st.subject ? REASONS.referrerOfDeletedSubject(st.subject) : REASONS.childOfDeletedIndex;
+        const d = note({ kind: 'manifest', repository: await repoName(tx, row.repositoryId), digest: row.digest, size: st.size, reason });
+        if (!dryRun) {
+          await tx.manifests.delete(row.repositoryId, row.digest);
+          await tx.gc.record(d);
+        }
+        return 'removed';
+      });
+
+      await reviewQueue('link', async (tx, row) => {
+        const st = await tx.gc.linkState(row.repositoryId, row.digest, !dryRun);
+        if (!st.linked) return 'gone';
+        if (st.referenced) return 'kept';
+        const reason = row.event === 'manifest_delete' ? REASONS.linkOfDeletedManifest : REASONS.linkNeverReferenced;
+        const d = note({ kind: 'link', repository: await repoName(tx, row.repositoryId), digest: row.digest, size: st.size, reason });
+        if (!dryRun) {
+          await tx.gc.deleteLink(row.repositoryId, row.digest);
+          // The link was unreferenced for a grace period already: the blob is due at once (a push pinning it wins).
+          await tx.gc.queueBlobs([row.digest], 'link_delete', now);
+          await tx.gc.record(d);
+        }
+        return 'removed';
+      });
+
+      await reviewQueue('blob', async (tx, row) => {
+        const use = await tx.gc.blobUse(row.digest);
+        if (use.links > 0 || use.references > 0) return 'kept';
+        const stored = await blobs.stat(row.digest);
+        if (use.size === null && !stored) return 'gone';
+        if (dryRun && seen.has(`blob\0${row.digest}`)) return 'gone';
+        const d = note({ kind: 'blob', repository: null, digest: row.digest, size: use.size ?? stored?.size ?? null, reason: use.size === null ? REASONS.blobUntracked : REASONS.blobUnreferenced });
+        if (!dryRun) {
+          // Bytes first, inside the transaction that holds the review row: a push pinning this blob waits for
+          // the commit (PostgreSQL) or cannot interleave (SQLite), and then writes the bytes anew.
+          if (stored) await blobs.delete(row.digest);
+          if (use.size !== null) await tx.blobs.delete(row.digest);
+          await tx.gc.record(d);
+        }
+        return 'removed';
+      });
+
+      if (!dryRun) await meta.gc.pruneDeletions(new Date(now.getTime() - keepDeletions));
+      report.finishedAt = clock.now();
+      const removed = Object.fromEntries(Object.entries(report.removed).filter(([, v]) => v.count > 0));
+      log.info({ dryRun, scheduled: report.scheduled, queued: report.queued, kept: report.kept, failed: report.failed, removed }, dryRun ? 'gc dry run' : 'gc pass');
+      return report;
+
+      /**
+       * Reviews the due rows of one queue in batches, each batch one transaction; a batch that fails is
+       * retried item by item so one bad item only postpones itself.
+       */
+      async function reviewQueue(queue: ReviewQueue, judge: (tx: MetadataStore, row: ReviewRow) => Promise<'gone' | 'kept' | 'removed'>): Promise<void> {
+        let after: ReviewCursor | undefined;
+        const settle = async (tx: MetadataStore, row: ReviewRow) => {
+          const verdict = await judge(tx, row);
+          if (verdict === 'kept') report.kept++;
+          if (!dryRun) await tx.gc.removeReview(queue, row.repositoryId, row.digest);
+        };
+        for (;;) {
+          if (opts.signal?.aborted) return;
+          let rows: ReviewRow[];
+          if (dryRun) {
+            rows = await meta.gc.due(queue, now, { after, limit: batchSize });
+            for (const row of rows) await settle(meta, row);
+          } else {
+            try {
+              rows = await meta.transaction(async (tx) => {
+                const batch = await tx.gc.due(queue, now, { after, limit: batchSize, lock: true });
+                for (const row of batch) await settle(tx, row);
+                return batch;
+              });
+            } catch (e) {
+              log.warn({ err: e, queue }, 'gc batch failed; reviewing its items one by one');
+              rows = await meta.gc.due(queue, now, { after, limit: batchSize });
+              for (const row of rows) await reviewOne(queue, row, settle);
+            }
+          }
+          if (rows.length === 0) return;
+          const last = rows[rows.length - 1];
+          after = { reviewAfter: last.reviewAfter!.getTime(), repositoryId: last.repositoryId, digest: last.digest };
+          if (rows.length < batchSize) return;
+        }
+      }
+
+      async function reviewOne(queue: ReviewQueue, row: ReviewRow, settle: (tx: MetadataStore, row: ReviewRow) => Promise<void>): Promise<void> {
+        try {
+          await meta.transaction(async (tx) => {
+            const current = await tx.gc.getReview(queue, row.repositoryId, row.digest, true);
+            if (!current || current.reviewAfter === null || current.reviewAfter.getTime() > now.getTime()) return;
+            await settle(tx, current);
+          });
+        } catch (e) {
+          report.failed++;
+          const delay = Math.min(retryDelay * 2 ** Math.min(row.reviewCount, 20), DAY_MS);
+          log.error({ err: e, queue, repositoryId: row.repositoryId, digest: row.digest }, 'gc review failed; will retry');
+          await meta.gc.retryReview(queue, row.repositoryId, row.digest, new Date(now.getTime() + delay)).catch(() => undefined);
+        }
+      }
+
+      /** Queues what metadata does not track and removes storage leftovers (docs/gc.md, "Reconcile"). */
+      async function reconcile(): Promise<void> {
+        const cutoff = new Date(now.getTime() - grace);
+        // 1. Stored blobs unknown to metadata and older than the grace period.
+        let page: Array<{ digest: Digest; size: number }> = [];
+        const flush = async () => {
+          const known = await meta.gc.knownBlobs(page.map((b) => b.digest));
+          const unknown = page.filter((b) => !known.has(b.digest));
+          page = [];
+          if (unknown.length === 0) return;
+          if (dryRun) {
+            for (const b of unknown) {
+              const review = await meta.gc.getReview('blob', 0, b.digest);
+              if (review && (review.reviewAfter === null || review.reviewAfter.getTime() > now.getTime())) continue; // pinned by a push
+              seen.add(`blob\0${b.digest}`);
+              note({ kind: 'blob', repository: null, digest: b.digest, size: b.size, reason: REASONS.blobUntracked });
+            }
+            return;
+          }
+          await meta.gc.queueBlobs(unknown.map((b) => b.digest), 'reconcile', now);
+          report.queued += unknown.length;
+        };
+        for await (const b of blobs.list()) {
+          if (opts.signal?.aborted) return;
+          if (b.modifiedAt.getTime() > cutoff.getTime()) continue;
+          page.push(b);
+          if (page.length >= 500) await flush();
+        }
+        await flush();
+
+        // 2. Blob rows and links nothing references and nothing queued (data from before GC existed, lost events).
+        if (!dryRun) {
+          let afterBlob: Digest | undefined;
+          for (;;) {
+            const orphans = await meta.gc.orphanBlobs({ after: afterBlob, limit: 500 });
+            if (orphans.length === 0) break;
+            await meta.gc.queueBlobs(orphans, 'reconcile', now);
+            report.queued += orphans.length;
+            afterBlob = orphans[orphans.length - 1];
+          }
+          let afterLink: { repositoryId: number; digest: Digest } | undefined;
+          for (;;) {
+            const links = await meta.gc.unreferencedLinks({ after: afterLink, limit: 500 });
+            if (links.length === 0) break;
+            for (const l of links) await meta.gc.queueLinks(l.repositoryId, [l.digest], 'reconcile');
+            report.queued += links.length;
+            afterLink = links[links.length - 1];
+          }
+        }
+
+        // 3. Upload sessions in storage that metadata does not know.
+        let uploads: Array<{ uploadId: string; size: number }> = [];
+        const flushUploads = async () => {
+          const known = await meta.gc.knownUploads(uploads.map((u) => u.uploadId));
+          for (const u of uploads) {
+            if (known.has(u.uploadId)) continue;
+            const d = note({ kind: 'upload', repository: null, digest: u.uploadId, size: u.size, reason: REASONS.uploadUntracked });
+            if (!dryRun) {
+              await blobs.deleteUpload(u.uploadId);
+              await meta.gc.record(d);
+            }
+          }
+          uploads = [];
+        };
+        for await (const u of blobs.listUploads()) {
+          if (u.modifiedAt.getTime() > cutoff.getTime()) continue;
+          uploads.push(u);
+          if (uploads.length >= 500) await flushUploads();
+        }
+        await flushUploads();
+
+        // 4. Temporary objects of the storage driver.
+        for (const t of await blobs.sweepTemporary(cutoff, { dryRun })) {
+          const d = note({ kind: 'temporary', repository: null, digest: t.name, size: t.size, reason: REASONS.temporary });
+          if (!dryRun) await meta.gc.record(d);
+        }
+      }
+    },
+  };
+}
