@@ -5,7 +5,7 @@ import { isRegistryError } from '../core/errors.ts';
 import { registerIamCommands } from './iam.ts';
 import { registerTlsCommands } from './tls.ts';
 import { registerJobCommands } from './jobs.ts';
-import { registerGcCommands } from './gc.ts';
+import { registerMigrateCommands } from './migrate.ts';
 
 /** Builds the `cargohold` command tree. Exported for tests. */
 export function buildProgram(): Command {
@@ -41,7 +41,7 @@ export function buildProgram(): Command {
   registerIamCommands(program);
   registerTlsCommands(program);
   registerJobCommands(program);
-  registerGcCommands(program);
+  registerMigrateCommands(program);
 
   return program;
 }

@@ -76,6 +76,16 @@ export function loadConfig(options: { file?: string; env: NodeJS.ProcessEnv; ove
   set(['auth', 'cacheTtlSeconds'], env.CARGOHOLD_AUTH_CACHE_TTL_SECONDS === undefined || env.CARGOHOLD_AUTH_CACHE_TTL_SECONDS === '' ? undefined : Number(env.CARGOHOLD_AUTH_CACHE_TTL_SECONDS));
   set(['tls', 'cert'], env.CARGOHOLD_TLS_CERT);
   set(['tls', 'key'], env.CARGOHOLD_TLS_KEY);
+  set(['database', 'driver'], env.CARGOHOLD_DATABASE_DRIVER);
+  set(['database', 'url'], env.CARGOHOLD_DATABASE_URL);
+  set(['storage', 'driver'], env.CARGOHOLD_STORAGE_DRIVER);
+  set(['storage', 's3', 'bucket'], env.CARGOHOLD_S3_BUCKET);
+  set(['storage', 's3', 'endpoint'], env.CARGOHOLD_S3_ENDPOINT);
+  set(['storage', 's3', 'region'], env.CARGOHOLD_S3_REGION);
+  set(['storage', 's3', 'prefix'], env.CARGOHOLD_S3_PREFIX);
+  set(['storage', 's3', 'forcePathStyle'], env.CARGOHOLD_S3_FORCE_PATH_STYLE === undefined || env.CARGOHOLD_S3_FORCE_PATH_STYLE === '' ? undefined : /^(true|1|yes)$/i.test(env.CARGOHOLD_S3_FORCE_PATH_STYLE));
+  set(['storage', 's3', 'accessKeyId'], env.CARGOHOLD_S3_ACCESS_KEY_ID);
+  set(['storage', 's3', 'secretAccessKey'], env.CARGOHOLD_S3_SECRET_ACCESS_KEY);
   set(['listen'], overrides.listen);
   set(['tls', 'cert'], overrides.tlsCert);
   set(['tls', 'key'], overrides.tlsKey);

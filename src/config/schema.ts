@@ -17,6 +17,54 @@ export const configSchema = z.object({
   listen: listen.default('127.0.0.1:5000'),
   /** Directory for embedded storage (blobs, SQLite, keys). */
   dataDir: z.string().min(1).default('./data'),
+  /** Where blob bytes live: `fs` under dataDir/blobs (default) or an S3-compatible bucket (docs/deployment.md). */
+  storage: z.object({
+    driver: z.enum(['fs', 's3']).default('fs'),
+    s3: z.object({
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be a valid S3 bucket name' }),
+      region: z.string().min(1).default('us-east-1'),
+      /** S3-compatible endpoint (Ceph RGW, MinIO, …), e.g. http://rgw.internal:7480; omit for AWS. */
+      endpoint: z.string().url().optional(),
+      /** Key prefix for everything cargohold writes (several registries can share a bucket). */
+      prefix: z.string().max(512).regex(/^[A-Za-z0-9!_.*'()\/-]*$/, { message: 'letters, digits and !_.*\'()/- only' }).default(''),
+      /** Path-style URLs (endpoint/bucket/key): most self-hosted S3 servers need it. */
+      forcePathStyle: z.boolean().default(false),
+      /** Static credentials; when absent the AWS default chain applies (AWS_* env, shared files, instance/task role). */
+      accessKeyId: z.string().min(1).optional(),
+      secretAccessKey: z.string().min(1).optional(),
+      sessionToken: z.string().min(1).optional(),
+      /** Multipart part size; each upload in flight holds two parts in memory. */
+      partSizeMiB: z.number().int().min(5).max(5120).default(8),
+      /** Attempts per S3 request (throttling and 5xx are retried with exponential backoff and jitter). */
+      maxAttempts: z.number().int().min(1).max(20).default(5),
+      /** Create the bucket at startup when it does not exist (default: it must exist). */
+      createBucket: z.boolean().default(false),
+      /**
+       * Redirect blob GETs to presigned S3 URLs (307) instead of streaming through cargohold. Clients must reach
+       * the S3 endpoint; not used when encryption at rest is on (the bucket holds ciphertext).
+       */
+      redirect: z.object({
+        enabled: z.boolean().default(false),
+        expiresSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(900),
+      }).strict().default({ enabled: false, expiresSeconds: 900 }),
+    }).strict().refine((s) => !!s.accessKeyId === !!s.secretAccessKey, { message: 'set both accessKeyId and secretAccessKey, or neither' }).optional(),
+  }).strict().refine((s) => s.driver !== 's3' || !!s.s3, { message: 'storage.driver s3 needs a storage.s3 section (at least bucket)' })
+    .default({ driver: 'fs' }),
+  /** Metadata database: embedded SQLite under dataDir (default) or a shared PostgreSQL (docs/deployment.md). */
+  database: z.object({
+    driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
+    /** postgres://user:password@host:5432/db (PostgreSQL only). */
+    url: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }).optional(),
+    /** Connections per node (PostgreSQL). */
+    poolSize: z.number().int().min(1).max(1000).default(10),
+    /**
+     * Apply pending migrations when `serve` starts. Default: yes for SQLite (one process owns the file), no for
+     * PostgreSQL (a shared database is migrated once, explicitly, with `cargohold migrate`; nodes refuse to
+     * start on a schema that is behind or ahead of their build).
+     */
+    migrateOnStart: z.boolean().optional(),
+  }).strict().refine((d) => d.driver !== 'postgres' || !!d.url, { message: 'database.driver postgres needs database.url' })
+    .default({ driver: 'sqlite', poolSize: 10 }),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Log one line per request (at info). */
@@ -94,26 +142,6 @@ export const configSchema = z.object({
     /** Finished jobs are kept this many days for `cargohold jobs` before they are pruned. */
     retentionDays: z.number().int().min(1).max(3650).default(7),
   }).strict().default({ enabled: true, pollIntervalMs: 1000, retentionDays: 7 }),
-  /** Online garbage collection (docs/gc.md): reclaims manifests, links and blobs nothing references. */
-  gc: z.object({
-    /** Run GC passes as background jobs (needs jobs.enabled). `cargohold gc` works either way. */
-    enabled: z.boolean().default(true),
-    /** Seconds between collect passes. */
-    intervalSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
-    /**
-     * Seconds an item waits after the event that queued it before it may be removed. It must exceed the
-     * longest push (a layer uploaded or HEADed now is referenced by the manifest PUT that follows); 24 h,
-     * like GitLab's registry, covers slow pushes and retries. 0 is for tests only.
-     */
-    gracePeriodSeconds: z.number().int().min(0).max(90 * 24 * 3600).default(24 * 3600),
-    /** Seconds between reconcile passes (storage against metadata; stale upload sessions and temporary files). */
-    reconcileIntervalSeconds: z.number().int().min(1).max(30 * 24 * 3600).default(24 * 3600),
-  }).strict().default({ enabled: true, intervalSeconds: 3600, gracePeriodSeconds: 24 * 3600, reconcileIntervalSeconds: 24 * 3600 }),
-  /** Stored-bytes reports (`cargohold usage`). */
-  usage: z.object({
-    /** Price per GB-month (GB = 2^30 bytes) for the estimated monthly cost, in USD; default ECR's list price. */
-    pricePerGbMonth: z.number().min(0).max(1000).default(0.1),
-  }).strict().default({ pricePerGbMonth: 0.1 }),
   auth: z.object({
     /**
      * Authenticate and authorize /v2/ requests (HTTP Basic: AWS + registry token, or access key id + secret).

@@ -2,7 +2,9 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../db.ts';
 import { createKyselyMetadata } from '../kysely-metadata.ts';
-import { migrate, schemaStatus, SchemaTooNewError, type SchemaStatus } from '../migrations/index.ts';
+import { migrate, SchemaBehindError, schemaStatus, SchemaTooNewError, type SchemaStatus } from '../migrations/index.ts';
+
+export { SchemaBehindError } from '../migrations/index.ts';
 import type { MetadataStore } from '../types.ts';
 
 /** Options for {@link createPostgresMetadata}. */
@@ -21,19 +23,6 @@ export interface PostgresMetadataOptions {
   pullFlushIntervalMs?: number;
   /** Receives background failures (coalesced pull-time writes, idle pool clients); default: ignored. */
   onError?: (err: unknown) => void;
-}
-
-/** Thrown when a PostgreSQL database has pending migrations and the caller did not allow applying them. */
-export class SchemaBehindError extends Error {
-  readonly status: SchemaStatus;
-  constructor(status: SchemaStatus) {
-    super(
-      `metadata schema version ${status.version} is behind this build (${status.known}; pending ${status.pending.join(', ')}); ` +
-        'run `cargohold migrate` against this database first (or set database.migrateOnStart: true)',
-    );
-    this.name = 'SchemaBehindError';
-    this.status = status;
-  }
 }
 
 // node-postgres returns BIGINT (int8) as strings; the stores read numbers through Number() anyway, but

@@ -6,7 +6,6 @@ import { identity } from './0003-identity.ts';
 import { images } from './0004-images.ts';
 import { encryption } from './0009-encryption.ts';
 import { jobs } from './0005-jobs.ts';
-import { gc } from './0007-gc.ts';
 import { lifecycle } from './0006-lifecycle.ts';
 import { scan } from './0008-scan.ts';
 import type { Migration } from './migration.ts';
@@ -24,7 +23,6 @@ export const migrations: readonly Migration[] = [
   images,
   encryption,
   jobs,
-  gc,
   lifecycle,
   scan,
 ].sort((a, b) => a.version - b.version);
@@ -55,6 +53,22 @@ export class SchemaTooNewError extends Error {
         'upgrade cargohold or restore a matching backup',
     );
     this.name = 'SchemaTooNewError';
+    this.status = status;
+  }
+}
+
+/**
+ * Thrown when opening a database whose schema has pending migrations while applying them on open is not
+ * allowed (a shared PostgreSQL by default, or `database.migrateOnStart: false`): run `cargohold migrate`.
+ */
+export class SchemaBehindError extends Error {
+  readonly status: SchemaStatus;
+  constructor(status: SchemaStatus) {
+    super(
+      `metadata schema version ${status.version} is behind this build (${status.known}; pending ${status.pending.join(', ')}); ` +
+        'run `cargohold migrate` first (or set database.migrateOnStart: true)',
+    );
+    this.name = 'SchemaBehindError';
     this.status = status;
   }
 }
