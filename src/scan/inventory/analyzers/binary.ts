@@ -13,18 +13,20 @@ const MAX_SECTION_TABLE = 1024 * 1024;
 const MAX_DEP_SECTION = 8 * 1024 * 1024;
 const MIN_BINARY = 1024;
 
-/** Finds every occurrence of a pattern across chunk boundaries. */
+/** Finds occurrences of a pattern across chunk boundaries without copying the chunks. */
 class Searcher {
   private tail = Buffer.alloc(0);
   constructor(private readonly pattern: Buffer) {}
-  /** Offsets (absolute in the file) of matches that end inside `chunk`, which starts at `at`. */
+  /** Offsets (absolute in the file) of up to `limit` matches that end inside `chunk`, which starts at `at`. */
   feed(chunk: Buffer, at: number, limit: number): number[] {
-    const hay = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
-    const base = at - this.tail.length;
     const found: number[] = [];
-    for (let i = hay.indexOf(this.pattern); i >= 0 && found.length < limit; i = hay.indexOf(this.pattern, i + 1)) found.push(base + i);
-    const keep = Math.min(this.pattern.length - 1, hay.length);
-    this.tail = Buffer.from(hay.subarray(hay.length - keep));
+    const keep = this.pattern.length - 1;
+    if (this.tail.length) { // matches straddling the previous chunk and this one
+      const seam = Buffer.concat([this.tail, chunk.subarray(0, keep)]);
+      for (let i = seam.indexOf(this.pattern); i >= 0 && i < this.tail.length && found.length < limit; i = seam.indexOf(this.pattern, i + 1)) found.push(at - this.tail.length + i);
+    }
+    for (let i = chunk.indexOf(this.pattern); i >= 0 && found.length < limit; i = chunk.indexOf(this.pattern, i + 1)) found.push(at + i);
+    this.tail = chunk.length >= keep ? Buffer.from(chunk.subarray(chunk.length - keep)) : Buffer.concat([this.tail, chunk]).subarray(-keep);
     return found;
   }
 }
