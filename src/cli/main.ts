@@ -6,6 +6,7 @@ import { registerIamCommands } from './iam.ts';
 import { registerTlsCommands } from './tls.ts';
 import { registerJobCommands } from './jobs.ts';
 import { registerMigrateCommands } from './migrate.ts';
+import { registerGcCommands } from './gc.ts';
 
 /** Builds the `cargohold` command tree. Exported for tests. */
 export function buildProgram(): Command {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerTlsCommands(program);
   registerJobCommands(program);
   registerMigrateCommands(program);
+  registerGcCommands(program);
 
   return program;
 }

@@ -142,6 +142,26 @@ export const configSchema = z.object({
     /** Finished jobs are kept this many days for `cargohold jobs` before they are pruned. */
     retentionDays: z.number().int().min(1).max(3650).default(7),
   }).strict().default({ enabled: true, pollIntervalMs: 1000, retentionDays: 7 }),
+  /** Online garbage collection (docs/gc.md): reclaims manifests, links and blobs nothing references. */
+  gc: z.object({
+    /** Run GC passes as background jobs (needs jobs.enabled). `cargohold gc` works either way. */
+    enabled: z.boolean().default(true),
+    /** Seconds between collect passes. */
+    intervalSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+    /**
+     * Seconds an item waits after the event that queued it before it may be removed. It must exceed the
+     * longest push (a layer uploaded or HEADed now is referenced by the manifest PUT that follows); 24 h,
+     * like GitLab's registry, covers slow pushes and retries. 0 is for tests only.
+     */
+    gracePeriodSeconds: z.number().int().min(0).max(90 * 24 * 3600).default(24 * 3600),
+    /** Seconds between reconcile passes (storage against metadata; stale upload sessions and temporary files). */
+    reconcileIntervalSeconds: z.number().int().min(1).max(30 * 24 * 3600).default(24 * 3600),
+  }).strict().default({ enabled: true, intervalSeconds: 3600, gracePeriodSeconds: 24 * 3600, reconcileIntervalSeconds: 24 * 3600 }),
+  /** Stored-bytes reports (`cargohold usage`). */
+  usage: z.object({
+    /** Price per GB-month (GB = 2^30 bytes) for the estimated monthly cost, in USD; default ECR's list price. */
+    pricePerGbMonth: z.number().min(0).max(1000).default(0.1),
+  }).strict().default({ pricePerGbMonth: 0.1 }),
   auth: z.object({
     /**
      * Authenticate and authorize /v2/ requests (HTTP Basic: AWS + registry token, or access key id + secret).

@@ -6,6 +6,7 @@ import { identity } from './0003-identity.ts';
 import { images } from './0004-images.ts';
 import { encryption } from './0009-encryption.ts';
 import { jobs } from './0005-jobs.ts';
+import { gc } from './0007-gc.ts';
 import { lifecycle } from './0006-lifecycle.ts';
 import { scan } from './0008-scan.ts';
 import type { Migration } from './migration.ts';
@@ -23,6 +24,7 @@ export const migrations: readonly Migration[] = [
   images,
   encryption,
   jobs,
+  gc,
   lifecycle,
   scan,
 ].sort((a, b) => a.version - b.version);

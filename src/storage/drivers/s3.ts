@@ -2,13 +2,13 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
-  DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand,
+  DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { digestAlgorithm, digestHex, isDigest, type Digest, type DigestAlgorithm } from '../../core/digest.ts';
 import { RegistryError, isRegistryError } from '../../core/errors.ts';
-import { UPLOAD_ID_RE, type BlobStore, type ByteRange, type StoredBlob, type StoredUpload } from '../blob-store.ts';
+import { UPLOAD_ID_RE, type BlobStore, type ByteRange, type StoredBlob, type StoredUpload, type TemporaryObject } from '../blob-store.ts';
 import { checkLength, guardBody } from '../body-tap.ts';
 import { blobUnknown, checkExpectedLength, checkRange, digestMismatch, malformedDigest, offsetMismatch, uploadUnknown } from '../driver-support.ts';
 import { createKeyedMutex } from '../keyed-mutex.ts';
@@ -474,6 +474,30 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore & Requ
     async presign(digest, expiresInSeconds) {
       if (!isDigest(digest)) throw blobUnknown(digest);
       return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: blobKey(digest) }), { expiresIn: expiresInSeconds });
+    },
+
+    async sweepTemporary(olderThan, sweepOptions) {
+      // putBlob bodies that never finished are multipart uploads left open under blobs/ (session parts live
+      // under uploads/ and belong to their session until it expires).
+      const found: TemporaryObject[] = [];
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      for (let page = 0; page < 1_000_000; page++) {
+        const r = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${prefix}blobs/`, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+        for (const u of r.Uploads ?? []) {
+          if (!u.Key || !u.UploadId || !u.Initiated || u.Initiated >= olderThan) continue;
+          found.push({ name: `${u.Key.slice(prefix.length)}#${u.UploadId}`, size: 0, modifiedAt: u.Initiated });
+          if (!sweepOptions?.dryRun) {
+            await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId })).catch((err) => {
+              if (s3Status(err) !== 404) throw err;
+            });
+          }
+        }
+        if (!r.IsTruncated) break;
+        keyMarker = r.NextKeyMarker;
+        uploadIdMarker = r.NextUploadIdMarker;
+      }
+      return found;
     },
 
     async close() {
