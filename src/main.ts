@@ -19,6 +19,7 @@ import { isLoopbackHost, loadTlsFiles } from './http/tls.ts';
 import { createGarbageCollector } from './gc/collector.ts';
 import { registerGcJobs } from './gc/jobs.ts';
 import { createJobRunner } from './jobs/runner.ts';
+import { createLifecycleService, registerLifecycleJobs, type LifecycleService } from './lifecycle/service.ts';
 import type { JobRunner } from './jobs/types.ts';
 import { openMetadata } from './metadata/open.ts';
 import { createReadCache } from './metadata/read-cache.ts';
@@ -45,6 +46,8 @@ export interface App {
   http: HttpServer;
   /** Background jobs of this process: features register handlers and schedules at startup. */
   jobs: JobRunner;
+  /** Lifecycle policies, previews and expiry (its jobs are registered on `jobs`). */
+  lifecycle: LifecycleService;
   /** The address actually bound. */
   address: { host: string; port: number };
   /** Graceful stop: finish in-flight requests (up to the grace period), then close stores. */
@@ -111,6 +114,9 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     if (pruned > 0) log.info({ pruned }, 'pruned finished jobs');
   });
   await jobs.schedule('jobs.prune', 'registry', 24 * 3600 * 1000);
+  // Lifecycle policies: previews and the periodic expiry sweep are jobs; expiry deletes through the image service.
+  const lifecycle = createLifecycleService({ meta, registry, clock, log: log.child({ component: 'lifecycle' }), accountId: config.identity.accountId, jobs });
+  await registerLifecycleJobs(jobs, lifecycle, config.lifecycle);
   // Online garbage collection (docs/gc.md) as scheduled jobs.
   if (config.gc.enabled) {
     const gc = createGarbageCollector({ meta, blobs, clock, log: log.child({ component: 'gc' }), gracePeriodMs: config.gc.gracePeriodSeconds * 1000 });
@@ -142,19 +148,13 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   }), createFailureLimiter({ burst: config.auth.failureLimit.burst, perMinute: config.auth.failureLimit.perMinute, clock }));
   // Filled in from the bound address once listening (unless configured).
   const ecrSettings: EcrSettings = { registryHost: config.identity.registryHost ?? '', proxyEndpoint: config.identity.proxyEndpoint ?? '' };
-  const ecr = createEcrRoutes({ registry, access, clock, tokens: createTokenCodec(loadOrCreateKey(dataDir, 'pagination')), settings: ecrSettings, log, maxBodyBytes: config.http.maxApiBodyBytes, maxManifestBytes: config.registry.maxManifestBytes });
+  const ecr = createEcrRoutes({ registry, lifecycle, access, clock, tokens: createTokenCodec(loadOrCreateKey(dataDir, 'pagination')), settings: ecrSettings, log, maxBodyBytes: config.http.maxApiBodyBytes, maxManifestBytes: config.registry.maxManifestBytes });
 
   // STS GetSessionToken (AWS Query protocol, form body, no X-Amz-Target) for temporary credentials.
   const sts = createStsRoutes({ access, clock, log });
   const metrics = createHttpMetrics();
   const authorize = config.auth.enabled ? createV2Authorizer({ access, proxyEndpoint: () => ecrSettings.proxyEndpoint, memoTtlMs: Math.min(1000, config.auth.cacheTtlSeconds * 1000) }) : undefined;
-  // Blob GETs answered with presigned S3 URLs (storage.s3.redirect): only when the stored bytes are the blob,
-  // i.e. the blob store offers presign (an encrypting layer does not).
-  const redirect = config.storage.driver === 's3' ? config.storage.s3?.redirect : undefined;
-  const presign = blobs.presign?.bind(blobs);
-  if (redirect?.enabled && !presign) log.warn('storage.s3.redirect is on but blobs are encrypted at rest: blob GETs are served directly');
-  const blobRedirect = redirect?.enabled && presign ? (digest: string) => presign(digest, redirect.expiresSeconds) : undefined;
-  const oci = createOciRoutes({ registry, metrics, maxManifestBytes: config.registry.maxManifestBytes, authorize, blobRedirect });
+  const oci = createOciRoutes({ registry, metrics, maxManifestBytes: config.registry.maxManifestBytes, authorize });
   // Signed layer links from GetDownloadUrlForLayer: the signature is the credential.
   const download = createDownloadRoute({ registry });
   const http = createHttpServer({
@@ -231,7 +231,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   log.child({}, { level: 'info' }).info({ address: `${address.host}:${address.port}`, host: address.host, port: address.port, dataDir, tls: !!tls }, 'listening');
 
   return {
-    config, log, registry, meta, blobs, access, http, jobs, address,
+    config, log, registry, meta, blobs, access, http, jobs, lifecycle, address,
     async stop() {
       expiry.stop();
       await http.shutdown(config.http.shutdownGraceSeconds * 1000);

@@ -142,6 +142,13 @@ export const configSchema = z.object({
     /** Finished jobs are kept this many days for `cargohold jobs` before they are pruned. */
     retentionDays: z.number().int().min(1).max(3650).default(7),
   }).strict().default({ enabled: true, pollIntervalMs: 1000, retentionDays: 7 }),
+  /** Lifecycle policies (docs/lifecycle.md): automatic expiry of the images a repository's policy selects. */
+  lifecycle: z.object({
+    /** Evaluate every repository that has a policy on a schedule and expire what it selects (needs jobs.enabled). */
+    enabled: z.boolean().default(true),
+    /** Seconds between evaluations (ECR: within 24 hours; default hourly). */
+    intervalSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+  }).strict().default({ enabled: true, intervalSeconds: 3600 }),
   /** Online garbage collection (docs/gc.md): reclaims manifests, links and blobs nothing references. */
   gc: z.object({
     /** Run GC passes as background jobs (needs jobs.enabled). `cargohold gc` works either way. */

@@ -14,6 +14,7 @@ export const ECR_OPERATIONS = [
   'TagResource', 'UntagResource', 'ListTagsForResource', 'ListImageReferrers',
   'PutAccountSetting', 'GetAccountSetting',
   'CreateRepositoryCreationTemplate', 'DescribeRepositoryCreationTemplates', 'UpdateRepositoryCreationTemplate', 'DeleteRepositoryCreationTemplate',
+  'PutLifecyclePolicy', 'GetLifecyclePolicy', 'DeleteLifecyclePolicy', 'StartLifecyclePolicyPreview', 'GetLifecyclePolicyPreview',
 ] as const;
 
 export type EcrOperationName = (typeof ECR_OPERATIONS)[number];

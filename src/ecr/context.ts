@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AccessService, Principal } from '../auth/access.ts';
 import type { Clock } from '../core/clock.ts';
+import type { LifecycleService } from '../lifecycle/service.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { TokenCodec } from './pagination.ts';
 
@@ -20,6 +21,8 @@ export interface EcrContext {
   readonly region: string;
   readonly accountId: string;
   readonly registry: Registry;
+  /** Lifecycle policies and previews (src/lifecycle/). */
+  readonly lifecycle: LifecycleService;
   readonly access: AccessService;
   readonly clock: Clock;
   readonly tokens: TokenCodec;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AccessService } from '../auth/access.ts';
 import { AuthError } from '../auth/sigv4/index.ts';
 import type { Clock } from '../core/clock.ts';
+import type { LifecycleService } from '../lifecycle/service.ts';
 import { errorCatalogue, isRegistryError } from '../core/errors.ts';
 import { parseBoundedJson } from '../core/json.ts';
 import { readBody, sha256Hex } from '../http/body.ts';
@@ -15,6 +16,7 @@ import type { TokenCodec } from './pagination.ts';
 
 export interface EcrRoutesOptions {
   registry: Registry;
+  lifecycle: LifecycleService;
   access: AccessService;
   clock: Clock;
   tokens: TokenCodec;
@@ -81,6 +83,7 @@ export function createEcrRoutes(options: EcrRoutesOptions): (req: IncomingMessag
           region,
           accountId: identity.accountId,
           registry: options.registry,
+          lifecycle: options.lifecycle,
           access: options.access,
           clock: options.clock,
           tokens: options.tokens,

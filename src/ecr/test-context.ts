@@ -6,6 +6,7 @@ import { errorCatalogue, isRegistryError } from '../core/errors.ts';
 import { createSqliteMetadata } from '../metadata/dialects/sqlite.ts';
 import type { MetadataStore } from '../metadata/types.ts';
 import { createRegistry, type Registry } from '../registry/registry.ts';
+import { createLifecycleService } from '../lifecycle/service.ts';
 import { createMemoryBlobStore } from '../storage/drivers/memory.ts';
 import { operationModuleName } from './catalogue.ts';
 import type { EcrContext, EcrOperation } from './context.ts';
@@ -55,12 +56,15 @@ export async function createTestEcr(options: { createRepositoryOnPush?: boolean 
   const access = {
     identity: { accountId: TEST_ACCOUNT, region: TEST_REGION, repositoryArn },
   } as unknown as AccessService;
+  // No job runner here: a preview completes within StartLifecyclePolicyPreview (the e2e tests cover the job).
+  const lifecycle = createLifecycleService({ meta, registry, clock, log: pino({ level: 'silent' }), accountId: TEST_ACCOUNT });
   const ctx: EcrContext = {
     requestId: 'test',
     principal,
     region: TEST_REGION,
     accountId: TEST_ACCOUNT,
     registry,
+    lifecycle,
     access,
     clock,
     tokens: createTokenCodec(randomBytes(32)),

@@ -1,0 +1,15 @@
+import type { EcrOperation } from '../context.ts';
+import { epochSeconds, ownRegistry, repositoryName } from '../repository-shapes.ts';
+import { createValidator } from '../validate.ts';
+
+/** GetLifecyclePolicy: the stored text and `lastEvaluatedAt` (once an expiry run evaluated it); LifecyclePolicyNotFoundException when none. */
+const getLifecyclePolicy: EcrOperation = async (input, ctx) => {
+  const v = createValidator(input);
+  const name = repositoryName(v);
+  const registryId = ownRegistry(v, ctx, name);
+  await ctx.authorize('GetLifecyclePolicy', name);
+  const p = await ctx.lifecycle.getPolicy(name);
+  return { registryId, repositoryName: name, lifecyclePolicyText: p.policyText, ...(p.lastEvaluatedAt ? { lastEvaluatedAt: epochSeconds(p.lastEvaluatedAt) } : {}) };
+};
+
+export default getLifecyclePolicy;
