@@ -83,7 +83,7 @@ function languageLayer(): LayerEntry[] {
 
 function appLayer(): LayerEntry[] {
   const goSize = budget(0.2);
-  const go = fakeGoBinary(readFileSyncText(groundTruthEntries('go')[0]) ? 'go\tgo1.21.0\npath\texample.com/app\nmod\texample.com/app\tv1.0.0\t\ndep\tgolang.org/x/net\tv0.17.0\t\n' : '', Math.floor(goSize / 3));
+  const go = fakeGoBinary('go\tgo1.21.0\npath\texample.com/app\nmod\texample.com/app\tv1.0.0\t\ndep\tgolang.org/x/net\tv0.17.0\t\n', Math.floor(goSize / 3));
   const goBin = Buffer.concat([go, filler(Math.max(0, goSize - go.length))]);
   const inner = zipSync({ 'META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties': new TextEncoder().encode('groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n'), 'big.bin': filler(2_000_000) });
   const jar = zipSync({ 'META-INF/maven/com.example/app/pom.properties': new TextEncoder().encode('groupId=com.example\nartifactId=app\nversion=1.0.0\n'), 'BOOT-INF/lib/log4j-core-2.14.1.jar': inner, 'BOOT-INF/classes/blob.bin': filler(budget(0.05)) }, { level: 1 });

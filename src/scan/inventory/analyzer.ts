@@ -14,6 +14,11 @@ export interface FileFinding {
   /** Set by the os-release analyzer. */
   os?: OsRelease;
   /**
+   * Files an OS package manager installed (dpkg `info/*.list`, apk `R:` lines, rpm file lists): language
+   * packages declared by these files are left to the distribution's advisories and not reported again.
+   */
+  ownedFiles?: string[];
+  /**
    * Bytes of the same file the analyzer could only locate after reading past them (an ELF section named in
    * the trailing section table): the walker reads the layer once more and adds `parse(bytes)`'s packages.
    */

@@ -69,6 +69,8 @@ export interface ReadInventoryOptions {
  *   package-lock.json entries not installed in the image), PyPI (names normalised per PEP 503), Go (module
  *   versions as recorded, with `v`; `stdlib` at the Go version as `v1.21.0`), Maven (`group:artifact`),
  *   gems, crates.
+ * - Language packages declared by a file an OS package installed (dpkg `info/*.list`, apk `R:`, rpm file
+ *   lists) are not reported: the distribution's advisories cover them (as Trivy and Grype do).
  * - Rejects with `InventoryError` (`reason: 'unsupported'`) for a layer that is not a tar layer, and
  *   (`'corrupt'`) for bytes that do not decompress or are not a tar; errors of `open()` pass through.
  *   A malformed package file is a warning, not an error.
@@ -102,6 +104,8 @@ export function readImageInventory(blobs: BlobOpener, manifest: ImageLayers, opt
   return readInventory(manifest.layers.map((l) => ({ mediaType: l.mediaType, open: () => blobs.open(l.digest) })), options);
 }
 
+const OS_ECOSYSTEMS = new Set(['deb', 'apk', 'rpm']);
+
 function resolveOs(merged: MergedFiles): OsRelease | undefined {
   for (const start of OS_RELEASE_PATHS) {
     let path: string = start;
@@ -121,9 +125,12 @@ function assemble(merged: MergedFiles): Inventory {
   const found: FoundPackage[] = [];
   const paths = [...merged.slots.keys()].sort();
   for (const p of paths) found.push(...(merged.slots.get(p)?.finding?.packages ?? []));
+  const owned = new Set<string>();
+  for (const slot of merged.slots.values()) for (const f of slot.finding?.ownedFiles ?? []) owned.add(f);
   const packages: InstalledPackage[] = [];
   for (const pkg of found) {
     if (pkg.installedAt && merged.slots.get(pkg.installedAt)?.finding?.packages?.length) continue; // installed copy reported
+    if (!OS_ECOSYSTEMS.has(pkg.ecosystem) && owned.has(pkg.path.split('!/')[0])) continue; // the distro's package
     const { installedAt: _installedAt, ...rest } = pkg;
     packages.push({ ...rest, purl: purlFor(pkg, os) });
   }

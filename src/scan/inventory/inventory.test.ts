@@ -134,6 +134,27 @@ describe('inventory: layers', () => {
     assert.deepEqual(inv.packages.map((p) => p.path), ['/opt/venv/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA', '/usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA']);
   });
 
+  it('language packages installed by an OS package (dpkg .list, apk R:) are left to the distro', async () => {
+    const egg = '/usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO';
+    const inv = await inventoryOf([
+      { entries: [
+        { path: '/var/lib/dpkg/status', content: 'Package: python3-requests\nStatus: install ok installed\nArchitecture: all\nSource: requests\nVersion: 2.28.1+dfsg-1\n' },
+        { path: '/var/lib/dpkg/info/python3-requests.list', content: `/.\n/usr\n/usr/lib/python3/dist-packages/requests-2.28.1.egg-info\n${egg}\n` },
+        { path: egg, content: 'Metadata-Version: 2.1\nName: requests\nVersion: 2.28.1\n' },
+        { path: '/usr/local/lib/python3.11/site-packages/requests-2.25.0.dist-info/METADATA', content: 'Name: requests\nVersion: 2.25.0\n' }, // pip-installed: reported
+        { path: '/lib/apk/db/installed', content: 'P:py3-six\nV:1.16.0-r9\nA:noarch\no:py3-six\nF:usr/lib/python3.12/site-packages/six-1.16.0.dist-info\nR:METADATA\nR:RECORD\n\n' },
+        { path: '/usr/lib/python3.12/site-packages/six-1.16.0.dist-info/METADATA', content: 'Name: six\nVersion: 1.16.0\n' },
+      ] },
+    ]);
+    assert.deepEqual(names(inv), ['py3-six@1.16.0-r9', 'python3-requests@2.28.1+dfsg-1', 'requests@2.25.0']);
+    // Once the dpkg list is whited out, the egg-info is no longer the distro's and is reported.
+    const after = await inventoryOf([
+      { entries: [{ path: '/var/lib/dpkg/info/python3-requests.list', content: `${egg}\n` }, { path: egg, content: 'Name: requests\nVersion: 2.28.1\n' }] },
+      { entries: [{ whiteout: '/var/lib/dpkg/info/python3-requests.list' }] },
+    ]);
+    assert.deepEqual(names(after), ['requests@2.28.1']);
+  });
+
   it('os-release falls back to /usr/lib/os-release; none means no os', async () => {
     const inv = await inventoryOf([{ entries: [{ path: '/usr/lib/os-release', content: 'ID="rocky"\nVERSION_ID="9.4"\n' }] }]);
     assert.deepEqual(inv.os, { id: 'rocky', versionId: '9.4' });

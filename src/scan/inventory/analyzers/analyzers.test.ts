@@ -17,6 +17,7 @@ import { decodeGoBuildInfo, encodeGoBuildInfo, goStdlibVersion } from './go-buil
 async function inventoryOf(entries: LayerEntry[], compression: 'gzip' | 'zstd' | 'none' = 'gzip'): Promise<Inventory> {
   return readInventory([layerSource(await buildLayer(entries, compression))]);
 }
+const GO_BUILDINFO = readFileSync(join(GROUND_TRUTH, 'go-buildinfo.txt'), 'utf8');
 const short = (inv: Inventory) => inv.packages.map((p) => `${p.ecosystem}:${p.name}@${p.version}`);
 
 // ---------------------------------------------------------------------------------------------------------
@@ -30,7 +31,7 @@ const RPMS = [
 ];
 
 function rpmHeader(p: (typeof RPMS)[number], filler = 0): Buffer {
-  const tags: { tag: number; value: string | number }[] = [
+  const tags: Parameters<typeof encodeRpmHeader>[0] = [
     { tag: RPMTAG.NAME, value: p.name }, { tag: RPMTAG.VERSION, value: p.version }, { tag: RPMTAG.RELEASE, value: p.release },
     { tag: 1004, value: `summary of ${p.name}` }, { tag: RPMTAG.VENDOR, value: 'Rocky Enterprise Software Foundation' },
   ];
@@ -38,6 +39,7 @@ function rpmHeader(p: (typeof RPMS)[number], filler = 0): Buffer {
   if (p.arch) tags.push({ tag: RPMTAG.ARCH, value: p.arch });
   if (p.srpm) tags.push({ tag: RPMTAG.SOURCERPM, value: p.srpm });
   if (filler) tags.push({ tag: 1005, value: 'd'.repeat(filler) }); // a long description: spans overflow pages
+  if (p.name === 'bash') tags.push({ tag: RPMTAG.DIRNAMES, value: ['/usr/bin/', '/usr/share/doc/bash/'] }, { tag: RPMTAG.BASENAMES, value: ['bash', 'sh', 'README'] }, { tag: RPMTAG.DIRINDEXES, value: [0, 0, 1] });
   return encodeRpmHeader(tags);
 }
 
@@ -116,6 +118,7 @@ describe('rpm', () => {
   it('header blobs round-trip the tags the inventory reads', () => {
     const h = parseRpmHeader(rpmHeader(RPMS[0]));
     assert.deepEqual(h, { name: 'openssl-libs', version: '3.0.7', release: '27.el9', epoch: 1, arch: 'x86_64', sourceRpm: 'openssl-3.0.7-27.el9.src.rpm', vendor: 'Rocky Enterprise Software Foundation' });
+    assert.deepEqual(parseRpmHeader(rpmHeader(RPMS[1])).files, ['/usr/bin/bash', '/usr/bin/sh', '/usr/share/doc/bash/README']);
     assert.throws(() => parseRpmHeader(Buffer.from([0, 0, 0, 9, 0, 0, 0, 1])), /exceeds/);
   });
 
@@ -132,6 +135,16 @@ describe('rpm', () => {
     assert.equal(ssl?.arch, 'x86_64');
     assert.equal(ssl?.path, '/var/lib/rpm/rpmdb.sqlite');
     assert.equal(ssl?.purl, 'pkg:rpm/rocky/openssl-libs@3.0.7-27.el9?arch=x86_64&distro=rocky-9.4&epoch=1&upstream=openssl');
+  });
+
+  it('a Go binary an RPM installed is left to the distro; one it did not install is reported', async () => {
+    const go = fakeGoBinary(GO_BUILDINFO);
+    const inv = await inventoryOf([
+      { path: '/var/lib/rpm/rpmdb.sqlite', content: rpmdbSqlite() },
+      { path: '/usr/bin/sh', content: go, mode: 0o755 },
+      { path: '/usr/local/bin/app', content: go, mode: 0o755 },
+    ]);
+    assert.deepEqual([...new Set(inv.packages.filter((p) => p.ecosystem === 'go').map((p) => p.path))], ['/usr/local/bin/app']);
   });
 
   it('Berkeley DB Packages (older RHEL/CentOS), headers spanning overflow pages', async () => {
@@ -151,7 +164,6 @@ describe('rpm', () => {
 // ---------------------------------------------------------------------------------------------------------
 // Go, cargo-auditable
 
-const GO_BUILDINFO = readFileSync(join(GROUND_TRUTH, 'go-buildinfo.txt'), 'utf8');
 
 function cc(): string | undefined {
   try { execFileSync('cc', ['--version'], { stdio: 'ignore' }); return 'cc'; } catch { return undefined; }

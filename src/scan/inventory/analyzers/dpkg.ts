@@ -3,6 +3,7 @@
 import { stanzas, type FileAnalyzer, type FoundPackage } from '../analyzer.ts';
 
 const STATUS_D = /^\/(?:usr\/)?var\/lib\/dpkg\/status\.d\/[^/]+$/;
+const INFO_LIST = /^\/var\/lib\/dpkg\/info\/[^/]+\.list$/;
 const SOURCE_RE = /^(\S+)(?:\s+\((.+)\))?$/;
 
 /** Parses deb822 stanzas into field maps; continuation lines (leading space) are folded into the field. */
@@ -57,9 +58,12 @@ export const dpkgAnalyzer: FileAnalyzer = {
   match(file) {
     if (file.path === '/var/lib/dpkg/status') return 'buffer';
     if (STATUS_D.test(file.path) && !file.path.endsWith('.md5sums')) return 'buffer';
+    if (INFO_LIST.test(file.path)) return 'buffer';
     return undefined;
   },
   analyze(file, data) {
+    // `info/<pkg>.list`: one absolute path per line, directories included.
+    if (INFO_LIST.test(file.path)) return { ownedFiles: data.toString('utf8').split('\n').filter((l) => l.startsWith('/') && l !== '/.') };
     return { packages: parseDpkgStatus(data.toString('utf8'), file.path) };
   },
 };

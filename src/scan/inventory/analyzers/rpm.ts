@@ -90,13 +90,14 @@ function splitSourceRpm(srpm: string): { name: string; version: string } | undef
   return m ? { name: m[1], version: `${m[2]}-${m[3]}` } : undefined;
 }
 
-/** Installed packages from header blobs (`gpg-pubkey` pseudo-packages skipped). */
-export function rpmPackages(blobs: Buffer[], path: string, warn: (message: string) => void): FoundPackage[] {
+/** Installed packages from header blobs (`gpg-pubkey` pseudo-packages skipped), collecting owned files. */
+export function rpmPackages(blobs: Buffer[], path: string, warn: (message: string) => void, owned: string[] = []): FoundPackage[] {
   const out: FoundPackage[] = [];
   for (const blob of blobs) {
     let h;
     try { h = parseRpmHeader(blob); } catch (err) { warn((err as Error).message); continue; }
     if (h.name === 'gpg-pubkey') continue;
+    if (h.files) owned.push(...h.files);
     const version = `${h.epoch !== undefined ? `${h.epoch}:` : ''}${h.version}-${h.release}`;
     const src = h.sourceRpm ? splitSourceRpm(h.sourceRpm) : undefined;
     out.push({
@@ -123,7 +124,8 @@ export const rpmAnalyzer: FileAnalyzer = {
     const warn = (m: string) => ctx.warn(file.path, m);
     try {
       const blobs = file.path.endsWith('.sqlite') ? sqliteRpmBlobs(data) : file.path.endsWith('.db') ? ndbRpmBlobs(data) : bdbRpmBlobs(data);
-      return { packages: rpmPackages(blobs, file.path, warn) };
+      const ownedFiles: string[] = [];
+      return { packages: rpmPackages(blobs, file.path, warn, ownedFiles), ownedFiles };
     } catch (err) {
       warn(`unreadable rpm database: ${(err as Error).message}`);
       return undefined;
