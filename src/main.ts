@@ -30,6 +30,7 @@ import { createOciRoutes } from './oci/routes.ts';
 import { createDownloadLinks } from './registry/download-links.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
 import { startUploadExpiry } from './registry/upload-expiry.ts';
+import { createScanService, type ScanService } from './scan/service.ts';
 import { createStsRoutes } from './sts/router.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { openBlobStore } from './storage/open.ts';
@@ -46,6 +47,8 @@ export interface App {
   http: HttpServer;
   /** Background jobs of this process: features register handlers and schedules at startup. */
   jobs: JobRunner;
+  /** Vulnerability scanning (its jobs are registered on `jobs`). */
+  scans: ScanService;
   /** Lifecycle policies, previews and expiry (its jobs are registered on `jobs`). */
   lifecycle: LifecycleService;
   /** The address actually bound. */
@@ -103,6 +106,8 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     accountId: config.identity.accountId,
     region: config.identity.region,
     downloads: createDownloadLinks({ key: loadOrCreateKey(dataDir, 'download'), clock }),
+    // Scan on push: the scan request commits with the push (the service is created below, before any request).
+    onImagePut: (tx, put) => scans.onImagePut(tx, put),
     gcGracePeriodMs: config.gc.enabled ? config.gc.gracePeriodSeconds * 1000 : undefined,
   });
 
@@ -114,6 +119,18 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     if (pruned > 0) log.info({ pruned }, 'pruned finished jobs');
   });
   await jobs.schedule('jobs.prune', 'registry', 24 * 3600 * 1000);
+  // Vulnerability scanning (docs/scanning.md): scans, re-matching and the advisory refresh are jobs.
+  const scans = createScanService({
+    meta, blobs, jobs, clock, log: log.child({ component: 'scan' }),
+    settings: {
+      source: config.scan.source,
+      refreshIntervalMs: config.scan.refreshIntervalSeconds * 1000,
+      rematchWindowMs: config.scan.rematchWindowDays * 24 * 3600 * 1000,
+      startScanIntervalMs: config.scan.startScanIntervalSeconds * 1000,
+      maxFileBytes: config.scan.maxFileBytes,
+    },
+  });
+  await scans.register();
   // Lifecycle policies: previews and the periodic expiry sweep are jobs; expiry deletes through the image service.
   const lifecycle = createLifecycleService({ meta, registry, clock, log: log.child({ component: 'lifecycle' }), accountId: config.identity.accountId, jobs });
   await registerLifecycleJobs(jobs, lifecycle, config.lifecycle);
@@ -148,7 +165,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   }), createFailureLimiter({ burst: config.auth.failureLimit.burst, perMinute: config.auth.failureLimit.perMinute, clock }));
   // Filled in from the bound address once listening (unless configured).
   const ecrSettings: EcrSettings = { registryHost: config.identity.registryHost ?? '', proxyEndpoint: config.identity.proxyEndpoint ?? '' };
-  const ecr = createEcrRoutes({ registry, lifecycle, access, clock, tokens: createTokenCodec(loadOrCreateKey(dataDir, 'pagination')), settings: ecrSettings, log, maxBodyBytes: config.http.maxApiBodyBytes, maxManifestBytes: config.registry.maxManifestBytes });
+  const ecr = createEcrRoutes({ registry, scans, lifecycle, access, clock, tokens: createTokenCodec(loadOrCreateKey(dataDir, 'pagination')), settings: ecrSettings, log, maxBodyBytes: config.http.maxApiBodyBytes, maxManifestBytes: config.registry.maxManifestBytes });
 
   // STS GetSessionToken (AWS Query protocol, form body, no X-Amz-Target) for temporary credentials.
   const sts = createStsRoutes({ access, clock, log });
@@ -231,7 +248,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   log.child({}, { level: 'info' }).info({ address: `${address.host}:${address.port}`, host: address.host, port: address.port, dataDir, tls: !!tls }, 'listening');
 
   return {
-    config, log, registry, meta, blobs, access, http, jobs, lifecycle, address,
+    config, log, registry, meta, blobs, access, http, jobs, scans, lifecycle, address,
     async stop() {
       expiry.stop();
       await http.shutdown(config.http.shutdownGraceSeconds * 1000);

@@ -189,6 +189,22 @@ export const configSchema = z.object({
       perMinute: z.number().min(0.01).max(100_000).default(30),
     }).strict().default({ burst: 30, perMinute: 30 }),
   }).strict().default({ enabled: true, tokenTtlSeconds: 12 * 3600, cacheTtlSeconds: 5, failureLimit: { burst: 30, perMinute: 30 } }),
+  /** Vulnerability scanning (docs/scanning.md). */
+  scan: z.object({
+    /**
+     * OSV advisories re-imported on a schedule: a directory, a file, an osv.dev `all.zip` export or an http(s)
+     * URL of one. Unset: the database changes only through `cargohold vulndb import`.
+     */
+    source: z.string().min(1).optional(),
+    /** How often `source` is re-imported, in seconds. */
+    refreshIntervalSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(24 * 3600),
+    /** When the database changes, images pushed or pulled within this many days are re-matched from their stored inventory. */
+    rematchWindowDays: z.number().int().min(1).max(3650).default(30),
+    /** StartImageScan allows one scan per image in this many seconds (ECR: once per 24 hours). */
+    startScanIntervalSeconds: z.number().int().min(0).max(7 * 24 * 3600).default(24 * 3600),
+    /** Largest package database or metadata file read from a layer, in bytes. */
+    maxFileBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  }).strict().default({ refreshIntervalSeconds: 24 * 3600, rematchWindowDays: 30, startScanIntervalSeconds: 24 * 3600, maxFileBytes: 64 * 1024 * 1024 }),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;

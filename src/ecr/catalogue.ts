@@ -13,6 +13,7 @@ export const ECR_OPERATIONS = [
   'BatchCheckLayerAvailability', 'InitiateLayerUpload', 'UploadLayerPart', 'CompleteLayerUpload', 'GetDownloadUrlForLayer',
   'TagResource', 'UntagResource', 'ListTagsForResource', 'ListImageReferrers',
   'PutAccountSetting', 'GetAccountSetting',
+  'StartImageScan', 'DescribeImageScanFindings', 'PutRegistryScanningConfiguration', 'GetRegistryScanningConfiguration', 'BatchGetRepositoryScanningConfiguration',
   'CreateRepositoryCreationTemplate', 'DescribeRepositoryCreationTemplates', 'UpdateRepositoryCreationTemplate', 'DeleteRepositoryCreationTemplate',
   'PutLifecyclePolicy', 'GetLifecyclePolicy', 'DeleteLifecyclePolicy', 'StartLifecyclePolicyPreview', 'GetLifecyclePolicyPreview',
 ] as const;

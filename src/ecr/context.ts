@@ -3,6 +3,7 @@ import type { AccessService, Principal } from '../auth/access.ts';
 import type { Clock } from '../core/clock.ts';
 import type { LifecycleService } from '../lifecycle/service.ts';
 import type { Registry } from '../registry/registry.ts';
+import type { ScanService } from '../scan/service.ts';
 import type { TokenCodec } from './pagination.ts';
 
 /** Settings the ECR front end needs from config. */
@@ -21,6 +22,8 @@ export interface EcrContext {
   readonly region: string;
   readonly accountId: string;
   readonly registry: Registry;
+  /** Image scanning: scan requests, results, registry scanning configuration. */
+  readonly scans: ScanService;
   /** Lifecycle policies and previews (src/lifecycle/). */
   readonly lifecycle: LifecycleService;
   readonly access: AccessService;

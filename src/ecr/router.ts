@@ -9,6 +9,7 @@ import { parseBoundedJson } from '../core/json.ts';
 import { readBody, sha256Hex } from '../http/body.ts';
 import type { Handler, RequestContext } from '../http/context.ts';
 import type { Registry } from '../registry/registry.ts';
+import type { ScanService } from '../scan/service.ts';
 import { ECR_OPERATIONS, ECR_TARGET_PREFIX, operationModuleName } from './catalogue.ts';
 import type { EcrContext, EcrOperation, EcrSettings } from './context.ts';
 import { EcrError } from './errors.ts';
@@ -16,6 +17,8 @@ import type { TokenCodec } from './pagination.ts';
 
 export interface EcrRoutesOptions {
   registry: Registry;
+  /** Image scanning (StartImageScan, findings, scanning configuration). */
+  scans: ScanService;
   lifecycle: LifecycleService;
   access: AccessService;
   clock: Clock;
@@ -83,6 +86,7 @@ export function createEcrRoutes(options: EcrRoutesOptions): (req: IncomingMessag
           region,
           accountId: identity.accountId,
           registry: options.registry,
+          scans: options.scans,
           lifecycle: options.lifecycle,
           access: options.access,
           clock: options.clock,

@@ -5,7 +5,10 @@ import { manualClock } from '../core/clock.ts';
 import { errorCatalogue, isRegistryError } from '../core/errors.ts';
 import { createSqliteMetadata } from '../metadata/dialects/sqlite.ts';
 import type { MetadataStore } from '../metadata/types.ts';
+import { createJobRunner } from '../jobs/runner.ts';
+import type { JobRunner } from '../jobs/types.ts';
 import { createRegistry, type Registry } from '../registry/registry.ts';
+import { createScanService } from '../scan/service.ts';
 import { createLifecycleService } from '../lifecycle/service.ts';
 import { createMemoryBlobStore } from '../storage/drivers/memory.ts';
 import { operationModuleName } from './catalogue.ts';
@@ -23,6 +26,8 @@ export interface TestEcr {
   registry: Registry;
   meta: MetadataStore;
   clock: ReturnType<typeof manualClock>;
+  /** The job runner scans use (not started: tests `drain()` it). */
+  jobs: JobRunner;
   /** `ecr:<Action>` (optionally `ecr:<Action>@<repositoryName>`) the fake access layer denies. */
   denied: Set<string>;
   /** Every authorize() call, as `<Action>` or `<Action>@<repositoryName>`. */
@@ -39,8 +44,9 @@ export const TEST_REGION = 'us-east-1';
 export async function createTestEcr(options: { createRepositoryOnPush?: boolean } = {}): Promise<TestEcr> {
   const meta = await createSqliteMetadata({ path: ':memory:' });
   const clock = manualClock(new Date('2026-03-01T12:00:00.500Z'));
+  const blobs = createMemoryBlobStore();
   const registry = createRegistry({
-    blobs: createMemoryBlobStore(),
+    blobs,
     meta,
     clock,
     createRepositoryOnPush: options.createRepositoryOnPush ?? false,
@@ -48,7 +54,12 @@ export async function createTestEcr(options: { createRepositoryOnPush?: boolean 
     maxPageSize: 1000,
     accountId: TEST_ACCOUNT,
     region: TEST_REGION,
+    onImagePut: (tx, put) => scans.onImagePut(tx, put),
   });
+  const silent = pino({ level: 'silent' });
+  const jobs = createJobRunner({ meta, clock, log: silent });
+  const scans = createScanService({ meta, blobs, clock, log: silent, jobs, settings: { refreshIntervalMs: 86_400_000, rematchWindowMs: 30 * 86_400_000, startScanIntervalMs: 86_400_000 } });
+  await scans.register();
   const principal: Principal = { arn: `arn:aws:iam::${TEST_ACCOUNT}:user/tester`, accountId: TEST_ACCOUNT, username: 'tester', isAnonymous: false };
   const repositoryArn = (name: string) => `arn:aws:ecr:${TEST_REGION}:${TEST_ACCOUNT}:repository/${name}`;
   const denied = new Set<string>();
@@ -64,6 +75,7 @@ export async function createTestEcr(options: { createRepositoryOnPush?: boolean 
     region: TEST_REGION,
     accountId: TEST_ACCOUNT,
     registry,
+    scans,
     lifecycle,
     access,
     clock,
@@ -89,6 +101,7 @@ export async function createTestEcr(options: { createRepositoryOnPush?: boolean 
     registry,
     meta,
     clock,
+    jobs,
     denied,
     authorized,
     call,

@@ -139,6 +139,9 @@ export interface ImageServiceCore {
   completeUpload(name: string, id: string, digest: string | null): Promise<{ digest: Digest; size: number }>;
 }
 
+/** A push's consequence, run inside its transaction (see {@link ImageServiceOptions.onImagePut}). */
+export type ImagePutHook = (tx: MetadataStore, put: { repository: RepositoryRecord; digest: Digest; mediaType: string; subject: Digest | null; artifactType: string | null; created: boolean }) => Promise<void>;
+
 export interface ImageServiceOptions {
   blobs: BlobStore;
   meta: MetadataStore;
@@ -148,6 +151,8 @@ export interface ImageServiceOptions {
   downloads: DownloadLinks;
   /** Default: every tag is mutable. */
   tagImmutable?: TagImmutabilityCheck;
+  /** Called in a manifest put's transaction after the row is written: work the push causes (a scan) commits with it. */
+  onImagePut?: ImagePutHook;
 }
 
 /** ECR failure reasons (worded like ECR). */
@@ -293,6 +298,7 @@ export function createImageService(options: ImageServiceOptions): ImageService {
           pushedAt: now,
           imageSize,
         }, [...parsed.references, ...parsed.foreign]);
+        await options.onImagePut?.(tx, { repository: repo, digest, mediaType: parsed.mediaType, subject: parsed.subject, artifactType: parsed.artifactType ?? null, created: res.created });
         if (tag === undefined) {
           if (input.api === 'ecr' && !res.created) {
             throw new RegistryError('IMAGE_ALREADY_EXISTS', `image ${digest} already exists in repository ${name}`, { digest, tag: null });

@@ -7,7 +7,7 @@ import { isRepositoryName, parseRepositoryName, parseTag } from '../core/referen
 import type { BlobReader, ByteRange, BlobStore } from '../storage/blob-store.ts';
 import type { ManifestRecord, MetadataStore, ReferrerRecord, RepositoryRecord } from '../metadata/types.ts';
 import { createDownloadLinks, type DownloadLinks } from './download-links.ts';
-import { createImageService, type ImageService } from './images.ts';
+import { createImageService, type ImagePutHook, type ImageService } from './images.ts';
 import { createRepositoryService, isTagImmutable, type RepositoryService } from './repositories.ts';
 
 export interface RegistryOptions {
@@ -25,6 +25,8 @@ export interface RegistryOptions {
   region?: string;
   /** Signs layer download links (GetDownloadUrlForLayer); default: a per-process random key. */
   downloads?: DownloadLinks;
+  /** Runs in every manifest put's transaction (scan on push enqueues its job here). */
+  onImagePut?: ImagePutHook;
   /** GC grace period: a HEAD on a blob postpones its link's review when it is due within this time. Undefined: GC off. */
   gcGracePeriodMs?: number;
 }
@@ -191,6 +193,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     meta,
     clock,
     maxManifestBytes: options.maxManifestBytes,
+    onImagePut: options.onImagePut,
     downloads: options.downloads ?? createDownloadLinks({ key: randomBytes(32), clock }),
     // Read in the put's transaction, so the check and the tag write agree.
     tagImmutable: async (tx, repositoryId, tag) => {

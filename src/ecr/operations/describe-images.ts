@@ -1,6 +1,7 @@
 import type { EcrContext, EcrOperation } from '../context.ts';
 import { invalidParameter } from '../errors.ts';
 import { ecrImageError, imageDetailOutput, imageFilterInput, imageIdsInput, imageNotFound, statusMatches } from '../image-shapes.ts';
+import { addScanDetails } from '../scan-shapes.ts';
 import { ownRegistry, repositoryName } from '../repository-shapes.ts';
 import { createValidator, Rules } from '../validate.ts';
 import type { ImageCursor } from '../../metadata/types.ts';
@@ -35,7 +36,7 @@ const describeImages: EcrOperation = async (input, ctx) => {
         throw imageNotFound(failed.id, name, registryId);
       }
       const images = statusMatches(filter.imageStatus) ? r.images.filter((i) => filter.tagStatus === 'ANY' || (filter.tagStatus === 'TAGGED') === i.tags.length > 0) : [];
-      return { imageDetails: images.map((i) => imageDetailOutput(i, name, ctx)) };
+      return { imageDetails: await addScanDetails(ctx, name, images.map((i) => imageDetailOutput(i, name, ctx))) };
     }
     const s = scope(ctx, name, filter.tagStatus);
     const after = nextToken !== undefined ? ctx.tokens.decode<ImageCursor>(s, nextToken) : undefined;
@@ -45,7 +46,7 @@ const describeImages: EcrOperation = async (input, ctx) => {
     }
     const page = await ctx.registry.images.describePage(name, { after, limit: maxResults ?? DEFAULT_PAGE, tagStatus: filter.tagStatus });
     return {
-      imageDetails: page.images.map((i) => imageDetailOutput(i, name, ctx)),
+      imageDetails: await addScanDetails(ctx, name, page.images.map((i) => imageDetailOutput(i, name, ctx))),
       ...(page.next ? { nextToken: ctx.tokens.encode(s, page.next) } : {}),
     };
   } catch (e) {

@@ -3,12 +3,9 @@ import type { JobsTable } from '../db.ts';
 import type { JobListing, JobRecord, JobState, JobStore } from '../../jobs/types.ts';
 import type { StoreContext } from './context.ts';
 
-/**
- * `kind U+001F key`: the value of the unique `active_key` while a job is pending or running. U+001F (unit
- * separator), not NUL: PostgreSQL text cannot hold NUL bytes.
- */
+/** `kind \0 key`: the value of the unique `active_key` while a job is pending or running. */
 function activeKey(kind: string, key: string): string {
-  return `${kind}\u001f${key}`;
+  return `${kind}\u0000${key}`;
 }
 
 function toRecord(r: Selectable<JobsTable>): JobRecord {

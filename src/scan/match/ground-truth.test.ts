@@ -6,20 +6,28 @@ import { after, before, describe, it } from 'node:test';
 import { manualClock } from '../../core/clock.ts';
 import { createSqliteMetadata } from '../../metadata/dialects/sqlite.ts';
 import type { MetadataStore } from '../../metadata/types.ts';
-import { expectedFindings, groundTruthInventories, VULNDB_FIXTURES } from '../testing.ts';
+import { readInventory } from '../inventory/index.ts';
+import { buildLayer, groundTruthEntries, layerSource } from '../inventory/test-layers.ts';
+import { expectedFindings, VULNDB_FIXTURES } from '../testing.ts';
+import type { Inventory } from '../types.ts';
 import { importVulnDb } from '../vulndb/import.ts';
 import { matchInventory, type Finding } from './match.ts';
 
 let dir: string;
 let meta: MetadataStore;
 const expected = expectedFindings();
-const inventories = groundTruthInventories();
+// The ground-truth images' inventories, read from layers by the real inventory (as a scan does).
+const inventories = {} as Record<'debian' | 'alpine' | 'npm' | 'pypi' | 'go', Inventory>;
 const clock = manualClock(new Date('2026-11-27T00:00:00Z'));
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cargohold-match-'));
   meta = await createSqliteMetadata({ path: join(dir, 'meta.sqlite') });
   for (const d of ['debian-12', 'alpine', 'npm', 'pypi', 'go']) await importVulnDb(join(VULNDB_FIXTURES, 'osv', d), { store: meta.scan, clock });
+  const kinds = { debian: 'debian-12', alpine: 'alpine-3.20', npm: 'npm', pypi: 'pypi', go: 'go' } as const;
+  for (const [key, kind] of Object.entries(kinds) as [keyof typeof kinds, (typeof kinds)[keyof typeof kinds]][]) {
+    inventories[key] = await readInventory([layerSource(await buildLayer(groundTruthEntries(kind)))]);
+  }
 });
 after(async () => {
   await meta.close();
