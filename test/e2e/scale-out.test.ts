@@ -1,0 +1,171 @@
+// Scale-out mode end to end: `cargohold migrate` and `serve` over PostgreSQL + S3 (Ceph RGW), then two nodes
+// sharing both behind a round-robin proxy, so consecutive requests of one push land on different nodes.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { stringify } from 'yaml';
+import { ecrClient } from '../helpers/auth.ts';
+import { freshDatabase, skipUnlessPostgres, stopTestPostgres, testPostgres } from '../helpers/postgres.ts';
+import { freshBucket, skipUnlessS3, stopTestS3, testS3 } from '../helpers/s3.ts';
+import { basicAuth, startCargohold, type RunningServer } from '../helpers/server.ts';
+
+const run = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const skip = skipUnlessPostgres() || skipUnlessS3();
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** An HTTP proxy that sends request i to upstream i mod n (no stickiness), and records where each went. */
+async function roundRobin(upstreams: () => string[]): Promise<{ url: string; hits: number[]; close(): Promise<void> }> {
+  let next = 0;
+  const hits: number[] = [];
+  const server: Server = createServer((req, res) => {
+    const targets = upstreams();
+    const i = next++ % targets.length;
+    hits.push(i);
+    const target = new URL(targets[i]);
+    const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+    req.pipe(up);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, hits, close: () => new Promise((done) => server.close(() => done())) };
+}
+
+describe('scale-out: PostgreSQL + S3', { skip, timeout: 10 * 60_000 }, () => {
+  let configFile: string;
+  let dir: string;
+  let a: RunningServer | undefined;
+  let b: RunningServer | undefined;
+  let dropDb: (() => Promise<void>) | undefined;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cargohold-scale-'));
+    const db = await freshDatabase(await testPostgres());
+    dropDb = db.drop;
+    const s3 = await testS3();
+    const { bucket, client } = await freshBucket(s3);
+    client.destroy();
+    configFile = join(dir, 'cargohold.yaml');
+    await writeFile(configFile, stringify({
+      database: { driver: 'postgres', url: db.url },
+      storage: { driver: 's3', s3: { bucket, endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, prefix: 'registry' } },
+    }));
+  });
+  after(async () => {
+    await a?.stop();
+    await b?.stop();
+    await dropDb?.();
+    await rm(dir, { recursive: true, force: true });
+    await stopTestPostgres();
+    await stopTestS3();
+  });
+
+  const cli = (args: string[]) => run(process.execPath, [join(ROOT, 'bin/cargohold.js'), ...args, '--config', configFile], { cwd: ROOT, env: { ...process.env, CARGOHOLD_LOG_LEVEL: 'warn' } });
+
+  it('serve refuses an unmigrated shared database; cargohold migrate applies the schema once', async () => {
+    await assert.rejects(startCargohold({ env: { CARGOHOLD_CONFIG: configFile, CARGOHOLD_LOG_LEVEL: 'warn' } }), /cargohold migrate/);
+    const status = await cli(['migrate', '--status']);
+    assert.match(status.stdout, /schema behind/);
+    const applied = await cli(['migrate']);
+    assert.match(applied.stdout, /applied 1, 2, .*schema current/);
+    assert.match((await cli(['migrate'])).stdout, /schema current/);
+  });
+
+  it('two nodes share one registry: a chunked push alternates nodes request by request, pulls from both', async () => {
+    a = await startCargohold({ env: { CARGOHOLD_CONFIG: configFile, CARGOHOLD_LOG_LEVEL: 'warn' } });
+    // Node keys (token, session, secret box, pagination, download links) must be the same on every node.
+    const bDir = join(dir, 'node-b');
+    await cp(join(a.dataDir, 'keys'), join(bDir, 'keys'), { recursive: true });
+    b = await startCargohold({ dataDir: bDir, env: { CARGOHOLD_CONFIG: configFile, CARGOHOLD_LOG_LEVEL: 'warn' } });
+    const proxy = await roundRobin(() => [a!.url, b!.url]);
+    try {
+      const auth = { authorization: a.authorization! };
+      const layer = randomBytes(7 * 1024 * 1024 + 17); // more than one S3 part, in three chunks
+      const layerDigest = sha256(layer);
+      let res = await fetch(`${proxy.url}/v2/team/app/blobs/uploads/`, { method: 'POST', headers: auth });
+      assert.equal(res.status, 202);
+      let location = res.headers.get('location')!;
+      const cuts = [0, 3_000_000, 6_000_000, layer.length];
+      for (let i = 0; i < 3; i++) {
+        const chunk = layer.subarray(cuts[i], cuts[i + 1]);
+        res = await fetch(new URL(location, proxy.url), {
+          method: 'PATCH', body: chunk,
+          headers: { ...auth, 'Content-Type': 'application/octet-stream', 'Content-Range': `${cuts[i]}-${cuts[i + 1] - 1}`, 'Content-Length': String(chunk.length) },
+        });
+        assert.equal(res.status, 202, await res.text());
+        location = res.headers.get('location')!;
+      }
+      const put = new URL(location, proxy.url);
+      put.searchParams.set('digest', layerDigest);
+      res = await fetch(put, { method: 'PUT', headers: auth });
+      assert.equal(res.status, 201, await res.text());
+
+      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
+      res = await fetch(`${proxy.url}/v2/team/app/blobs/uploads/?digest=${sha256(config)}`, { method: 'POST', body: config, headers: { ...auth, 'Content-Type': 'application/octet-stream' } });
+      assert.equal(res.status, 201);
+      const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+      }));
+      res = await fetch(`${proxy.url}/v2/team/app/manifests/v1`, { method: 'PUT', body: manifest, headers: { ...auth, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
+      assert.equal(res.status, 201, await res.text());
+      // The push used both nodes, strictly alternating.
+      assert.ok(proxy.hits.includes(0) && proxy.hits.includes(1));
+      assert.ok(proxy.hits.every((h, i) => i === 0 || h !== proxy.hits[i - 1]));
+
+      for (const node of [a, b]) {
+        const m = await fetch(`${node.url}/v2/team/app/manifests/v1`, { headers: { ...auth, accept: 'application/vnd.oci.image.manifest.v1+json' } });
+        assert.equal(m.status, 200);
+        assert.equal(m.headers.get('docker-content-digest'), sha256(manifest));
+        const blob = Buffer.from(await (await fetch(`${node.url}/v2/team/app/blobs/${layerDigest}`, { headers: auth })).arrayBuffer());
+        assert.equal(sha256(blob), layerDigest);
+        const part = await fetch(`${node.url}/v2/team/app/blobs/${layerDigest}`, { headers: { ...auth, range: 'bytes=5242878-5242881' } });
+        assert.equal(part.status, 206);
+        assert.ok(Buffer.from(await part.arrayBuffer()).equals(layer.subarray(5242878, 5242882)));
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a registry token issued by one node is accepted by the other', async () => {
+    const out = await ecrClient(a!).send(new GetAuthorizationTokenCommand({}));
+    const password = Buffer.from(out.authorizationData![0]!.authorizationToken!, 'base64').toString().slice(4);
+    const res = await fetch(`${b!.url}/v2/team/app/tags/list`, { headers: { authorization: basicAuth('AWS', password) } });
+    assert.equal(res.status, 200);
+    assert.deepEqual((await res.json()).tags, ['v1']);
+  });
+
+  it('concurrent pushes of one tag through both nodes end with exactly one consistent winner', async () => {
+    const auth = { authorization: a!.authorization! };
+    const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+    const res = await fetch(`${a!.url}/v2/team/race/blobs/uploads/?digest=${sha256(config)}`, { method: 'POST', body: config, headers: { ...auth, 'Content-Type': 'application/octet-stream' } });
+    assert.equal(res.status, 201);
+    const manifests = Array.from({ length: 6 }, (_, i) => Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: [], annotations: { attempt: String(i) },
+    })));
+    const results = await Promise.all(manifests.map((m, i) => fetch(`${(i % 2 ? b! : a!).url}/v2/team/race/manifests/latest`, {
+      method: 'PUT', body: m, headers: { ...auth, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+    }).then((r) => r.status)));
+    assert.deepEqual(results, manifests.map(() => 201));
+    const seen = await Promise.all([a!, b!].map(async (node) => (await fetch(`${node.url}/v2/team/race/manifests/latest`, { method: 'HEAD', headers: { ...auth, accept: 'application/vnd.oci.image.manifest.v1+json' } })).headers.get('docker-content-digest')));
+    assert.equal(seen[0], seen[1], 'both nodes agree on the tag');
+    assert.ok(manifests.map(sha256).includes(seen[0]!));
+    const tags = await (await fetch(`${b!.url}/v2/team/race/tags/list`, { headers: auth })).json();
+    assert.deepEqual(tags.tags, ['latest']);
+  });
+});
