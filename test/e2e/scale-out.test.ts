@@ -145,7 +145,7 @@ describe('scale-out: PostgreSQL + S3', { skip, timeout: 10 * 60_000 }, () => {
     const password = Buffer.from(out.authorizationData![0]!.authorizationToken!, 'base64').toString().slice(4);
     const res = await fetch(`${b!.url}/v2/team/app/tags/list`, { headers: { authorization: basicAuth('AWS', password) } });
     assert.equal(res.status, 200);
-    assert.deepEqual((await res.json()).tags, ['v1']);
+    assert.deepEqual(((await res.json()) as { tags: string[] }).tags, ['v1']);
   });
 
   it('concurrent pushes of one tag through both nodes end with exactly one consistent winner', async () => {
@@ -165,7 +165,7 @@ describe('scale-out: PostgreSQL + S3', { skip, timeout: 10 * 60_000 }, () => {
     const seen = await Promise.all([a!, b!].map(async (node) => (await fetch(`${node.url}/v2/team/race/manifests/latest`, { method: 'HEAD', headers: { ...auth, accept: 'application/vnd.oci.image.manifest.v1+json' } })).headers.get('docker-content-digest')));
     assert.equal(seen[0], seen[1], 'both nodes agree on the tag');
     assert.ok(manifests.map(sha256).includes(seen[0]!));
-    const tags = await (await fetch(`${b!.url}/v2/team/race/tags/list`, { headers: auth })).json();
+    const tags = (await (await fetch(`${b!.url}/v2/team/race/tags/list`, { headers: auth })).json()) as { tags: string[] };
     assert.deepEqual(tags.tags, ['latest']);
   });
 });
