@@ -7,6 +7,7 @@ import { registerTlsCommands } from './tls.ts';
 import { registerJobCommands } from './jobs.ts';
 import { registerMigrateCommands } from './migrate.ts';
 import { registerGcCommands } from './gc.ts';
+import { registerLifecycleCommands } from './lifecycle.ts';
 
 /** Builds the `cargohold` command tree. Exported for tests. */
 export function buildProgram(): Command {
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerJobCommands(program);
   registerMigrateCommands(program);
   registerGcCommands(program);
+  registerLifecycleCommands(program);
 
   return program;
 }

@@ -80,8 +80,10 @@ export interface LifecycleService {
   getPreview(name: string, query: { digests: string[] } | { after?: ImageCursor; limit: number; tagStatus: TagStatusFilter }): Promise<PreviewPage>;
   /** Evaluates the stored policy and expires what it says (the evaluation job's work). */
   apply(name: string): Promise<ApplyResult>;
-  /** Queues an evaluation of every repository that has a policy; returns how many were queued. */
+  /** Queues an evaluation of every repository that has a policy (applies each now without a job runner); returns how many. */
   sweep(): Promise<number>;
+  /** Evaluates and expires every repository that has a policy, now, one after the other. */
+  applyAll(): Promise<ApplyResult[]>;
   /** The expiry history, oldest first, after `afterId`. */
   history(page: { afterId?: number; limit: number; repositoryName?: string }): Promise<LifecycleEventRecord[]>;
 }
@@ -107,6 +109,17 @@ export function createLifecycleService(options: LifecycleServiceOptions): Lifecy
     const images = (await meta.lifecycle.images(repo.id)).map(toImage);
     const evaluatedAt = clock.now();
     return { ...evaluateLifecyclePolicy(policy, images, evaluatedAt), evaluatedAt };
+  }
+
+  /** Every repository that has a policy, in id order; bounded: each page moves strictly forward. */
+  async function eachRepositoryWithPolicy(fn: (name: string) => Promise<void>): Promise<void> {
+    let afterId: number | undefined;
+    for (;;) {
+      const page = await meta.lifecycle.listPolicies({ afterId, limit: SWEEP_PAGE });
+      for (const p of page) await fn(p.repositoryName);
+      if (page.length < SWEEP_PAGE) return;
+      afterId = page[page.length - 1]!.repositoryId;
+    }
   }
 
   const service: LifecycleService = {
@@ -205,18 +218,20 @@ export function createLifecycleService(options: LifecycleServiceOptions): Lifecy
 
     async sweep() {
       let queued = 0;
-      let afterId: number | undefined;
-      // Bounded: each page moves strictly forward by repository id.
-      for (;;) {
-        const page = await meta.lifecycle.listPolicies({ afterId, limit: SWEEP_PAGE });
-        for (const p of page) {
-          if (options.jobs) await options.jobs.enqueue(JOB_EVALUATE, p.repositoryName, {});
-          else await service.apply(p.repositoryName);
-          queued++;
-        }
-        if (page.length < SWEEP_PAGE) return queued;
-        afterId = page[page.length - 1]!.repositoryId;
-      }
+      await eachRepositoryWithPolicy(async (name) => {
+        if (options.jobs) await options.jobs.enqueue(JOB_EVALUATE, name, {});
+        else await service.apply(name);
+        queued++;
+      });
+      return queued;
+    },
+
+    async applyAll() {
+      const results: ApplyResult[] = [];
+      await eachRepositoryWithPolicy(async (name) => {
+        results.push(await service.apply(name));
+      });
+      return results;
     },
 
     history(page) {
