@@ -63,7 +63,14 @@ export function createLogger(config: Readonly<Config>): Logger {
     base: { service: 'cargohold' },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Never log credentials, even by accident.
-    redact: { paths: ['authorization', 'headers.authorization', '*.authorization', 'password', 'secret', 'token', '*.secretAccessKey'], censor: '[redacted]' },
+    // (docs/security.md lists what is never logged; test/e2e/hardening.test.ts greps trace-level logs for secrets.)
+    redact: {
+      paths: [
+        'authorization', 'headers.authorization', '*.authorization', '*.headers.authorization', 'headers["x-amz-security-token"]', '*.headers["x-amz-security-token"]',
+        'password', 'secret', 'token', 'secretAccessKey', '*.secretAccessKey', 'sessionToken', '*.sessionToken', 'authorizationToken', '*.authorizationToken',
+      ],
+      censor: '[redacted]',
+    },
   });
 }
 
