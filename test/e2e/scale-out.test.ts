@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { stringify } from 'yaml';
+import { configSchema } from '../../src/config/schema.ts';
 import { ecrClient } from '../helpers/auth.ts';
 import { freshDatabase, skipUnlessPostgres, stopTestPostgres, testPostgres } from '../helpers/postgres.ts';
 import { freshBucket, skipUnlessS3, stopTestS3, testS3 } from '../helpers/s3.ts';
@@ -148,6 +149,43 @@ describe('scale-out: PostgreSQL + S3', { skip, timeout: 10 * 60_000 }, () => {
     assert.deepEqual(((await res.json()) as { tags: string[] }).tags, ['v1']);
   });
 
+  it('with storage.s3.redirect (and no encryption layer) blob GETs answer 307 to a presigned S3 URL', async () => {
+    // Its own database and bucket: encryption at rest must never have been used there.
+    const db = await freshDatabase(await testPostgres());
+    const s3 = await testS3();
+    const { bucket, client } = await freshBucket(s3);
+    client.destroy();
+    const file = join(dir, 'redirect.yaml');
+    await writeFile(file, stringify({
+      // Encryption at rest would put ciphertext in the bucket (and hide presign); off for this registry.
+      ...('encryption' in configSchema.shape ? { encryption: { enabled: false } } : {}),
+      database: { driver: 'postgres', url: db.url, migrateOnStart: true },
+      storage: { driver: 's3', s3: { bucket, endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, redirect: { enabled: true, expiresSeconds: 120 } } },
+    }));
+    const node = await startCargohold({ env: { CARGOHOLD_CONFIG: file, CARGOHOLD_LOG_LEVEL: 'warn' } });
+    try {
+      const auth = { authorization: node.authorization! };
+      const blob = randomBytes(4096);
+      const res = await fetch(`${node.url}/v2/direct/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob, headers: { ...auth, 'Content-Type': 'application/octet-stream' } });
+      assert.equal(res.status, 201);
+      const head = await fetch(`${node.url}/v2/direct/app/blobs/${sha256(blob)}`, { method: 'HEAD', headers: auth });
+      assert.equal(head.status, 200);
+      const get = await fetch(`${node.url}/v2/direct/app/blobs/${sha256(blob)}`, { headers: auth, redirect: 'manual' });
+      assert.equal(get.status, 307);
+      const location = get.headers.get('location')!;
+      assert.ok(location.startsWith(`${s3.endpoint}/${bucket}/blobs/sha256/`), location);
+      const direct = await fetch(location);
+      assert.equal(direct.status, 200);
+      assert.ok(Buffer.from(await direct.arrayBuffer()).equals(blob));
+      // Access is still checked first: another repository does not get a URL for the blob.
+      const other = await fetch(`${node.url}/v2/direct/other/blobs/${sha256(blob)}`, { headers: auth, redirect: 'manual' });
+      assert.equal(other.status, 404);
+    } finally {
+      await node.stop();
+      await db.drop();
+    }
+  });
+
   it('concurrent pushes of one tag through both nodes end with exactly one consistent winner', async () => {
     const auth = { authorization: a!.authorization! };
     const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
@@ -167,5 +205,39 @@ describe('scale-out: PostgreSQL + S3', { skip, timeout: 10 * 60_000 }, () => {
     assert.ok(manifests.map(sha256).includes(seen[0]!));
     const tags = (await (await fetch(`${b!.url}/v2/team/race/tags/list`, { headers: auth })).json()) as { tags: string[] };
     assert.deepEqual(tags.tags, ['latest']);
+  });
+
+  it('a node killed mid-chunk: the client resumes through the other node from the size the session kept', async () => {
+    const auth = { authorization: a!.authorization! };
+    const layer = randomBytes(9 * 1024 * 1024);
+    let res = await fetch(`${a!.url}/v2/team/resume/blobs/uploads/`, { method: 'POST', headers: auth });
+    assert.equal(res.status, 202);
+    const location = res.headers.get('location')!;
+    const first = layer.subarray(0, 6 * 1024 * 1024);
+    res = await fetch(new URL(location, a!.url), { method: 'PATCH', body: first, headers: { ...auth, 'Content-Type': 'application/octet-stream', 'Content-Range': `0-${first.length - 1}` } });
+    assert.equal(res.status, 202);
+    // Second chunk to node a, which dies after receiving part of it.
+    const dying = new Promise<void>((done) => {
+      const req = request(new URL(location, a!.url), { method: 'PATCH', headers: { ...auth, 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' } });
+      req.on('error', () => done());
+      req.on('response', (r) => { r.resume(); done(); });
+      req.write(layer.subarray(first.length, first.length + 1024 * 1024), () => {
+        setTimeout(() => { a!.process.kill('SIGKILL'); }, 200);
+      });
+    });
+    await dying;
+    // The client asks node b where to resume: the interrupted chunk was not kept.
+    res = await fetch(new URL(location, b!.url), { headers: auth });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('range'), `0-${first.length - 1}`);
+    const rest = layer.subarray(first.length);
+    res = await fetch(new URL(location, b!.url), { method: 'PATCH', body: rest, headers: { ...auth, 'Content-Type': 'application/octet-stream', 'Content-Range': `${first.length}-${layer.length - 1}` } });
+    assert.equal(res.status, 202, await res.text());
+    const put = new URL(res.headers.get('location')!, b!.url);
+    put.searchParams.set('digest', sha256(layer));
+    res = await fetch(put, { method: 'PUT', headers: auth });
+    assert.equal(res.status, 201, await res.text());
+    const pulled = Buffer.from(await (await fetch(`${b!.url}/v2/team/resume/blobs/${sha256(layer)}`, { headers: auth })).arrayBuffer());
+    assert.equal(sha256(pulled), sha256(layer));
   });
 });
