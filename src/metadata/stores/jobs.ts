@@ -3,9 +3,12 @@ import type { JobsTable } from '../db.ts';
 import type { JobListing, JobRecord, JobState, JobStore } from '../../jobs/types.ts';
 import type { StoreContext } from './context.ts';
 
-/** `kind \0 key`: the value of the unique `active_key` while a job is pending or running. */
+/**
+ * `kind U+001F key`: the value of the unique `active_key` while a job is pending or running. U+001F (unit
+ * separator), not NUL: PostgreSQL text cannot hold NUL bytes.
+ */
 function activeKey(kind: string, key: string): string {
-  return `${kind}\u0000${key}`;
+  return `${kind}\u001f${key}`;
 }
 
 function toRecord(r: Selectable<JobsTable>): JobRecord {
