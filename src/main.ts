@@ -178,7 +178,13 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   const sts = createStsRoutes({ access, clock, log });
   const metrics = createHttpMetrics();
   const authorize = config.auth.enabled ? createV2Authorizer({ access, proxyEndpoint: () => ecrSettings.proxyEndpoint, memoTtlMs: Math.min(1000, config.auth.cacheTtlSeconds * 1000) }) : undefined;
-  const oci = createOciRoutes({ registry, metrics, maxManifestBytes: config.registry.maxManifestBytes, authorize });
+  // Blob GETs answered with presigned S3 URLs (storage.s3.redirect): only when the stored bytes are the blob,
+  // i.e. the blob store offers presign (an encrypting layer does not).
+  const redirect = config.storage.driver === 's3' ? config.storage.s3?.redirect : undefined;
+  const presign = blobs.presign?.bind(blobs);
+  if (redirect?.enabled && !presign) log.warn('storage.s3.redirect is on but blobs are encrypted at rest: blob GETs are served directly');
+  const blobRedirect = redirect?.enabled && presign ? (digest: string) => presign(digest, redirect.expiresSeconds) : undefined;
+  const oci = createOciRoutes({ registry, metrics, maxManifestBytes: config.registry.maxManifestBytes, authorize, blobRedirect });
   // Signed layer links from GetDownloadUrlForLayer: the signature is the credential.
   const download = createDownloadRoute({ registry });
   const http = createHttpServer({

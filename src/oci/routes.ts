@@ -17,6 +17,11 @@ export interface OciRoutesOptions {
   maxManifestBytes: number;
   /** Authenticates and authorizes each matched request before its handler (auth/ via oci/authorize.ts); absent = open registry. */
   authorize?: OciAuthorizer;
+  /**
+   * When set, blob GETs (after the repository's access was checked) answer 307 with this URL instead of the
+   * bytes (S3 presigned URLs: `storage.s3.redirect`). HEAD is always answered here.
+   */
+  blobRedirect?: (digest: string) => Promise<string>;
 }
 
 type OciHandler = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, p: RouteParams) => Promise<void>;
@@ -104,6 +109,11 @@ export function createOciRoutes(options: OciRoutesOptions): (req: IncomingMessag
     if (head) {
       res.writeHead(200, { ...base, 'Content-Type': 'application/octet-stream', 'Content-Length': blob.size });
       res.end();
+      return;
+    }
+    if (options.blobRedirect) {
+      // The client repeats the request (Range included) against the object store.
+      sendEmpty(res, 307, { Location: await options.blobRedirect(blob.digest), 'Docker-Content-Digest': blob.digest, 'Cache-Control': 'no-store' });
       return;
     }
     const reader = await registry.openBlobReader(blob.digest);
