@@ -74,6 +74,16 @@ describe('Put/Get/DeleteLifecyclePolicy', () => {
   });
 });
 
+describe('creation templates', () => {
+  it('validate their lifecycle policy as PutLifecyclePolicy does', async () => {
+    const base = { prefix: 'team', appliedFor: ['CREATE_ON_PUSH'] };
+    await expectFailure('CreateRepositoryCreationTemplate', { ...base, lifecyclePolicy: text(rule(1, { tagStatus: 'tagged', countType: 'imageCountMoreThan', countNumber: 1 })) }, 'InvalidParameterException',
+      "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: tagPrefixList or tagPatternList is required when tagStatus is 'tagged''");
+    const created = await t.call('CreateRepositoryCreationTemplate', { ...base, lifecyclePolicy: KEEP_ONE });
+    assert.equal((created.repositoryCreationTemplate as { lifecyclePolicy: string }).lifecyclePolicy, KEEP_ONE);
+  });
+});
+
 describe('Start/GetLifecyclePolicyPreview', () => {
   it('previews without deleting: results oldest first with the rule, summary, paging, filters and imageIds', async () => {
     await expectFailure('GetLifecyclePolicyPreview', { repositoryName: 'app' }, 'LifecyclePolicyPreviewNotFoundException', 'There is no dry run for this repository.');

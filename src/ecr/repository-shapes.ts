@@ -1,4 +1,5 @@
 import type { CreationTemplateRecord, EncryptionType, ImageTagMutability, RepositorySettings, ResourceTag, TagMutabilityFilter, TemplateAppliedFor } from '../metadata/types.ts';
+import { parseLifecyclePolicy } from '../lifecycle/policy.ts';
 import { ACCOUNT_SETTINGS, type AccountSettingName, type RepositoryView } from '../registry/repositories.ts';
 import type { EcrContext } from './context.ts';
 import { EcrError, invalidParameter } from './errors.ts';
@@ -249,15 +250,7 @@ function appliedForValue(value: unknown, where: string, v: Validator): TemplateA
   return value as TemplateAppliedFor;
 }
 
-/** Lifecycle policy semantics belong to the lifecycle feature; a template only needs a JSON object with `rules`. */
+/** A template's lifecycle policy is validated as PutLifecyclePolicy validates one (src/lifecycle/policy.ts). */
 function checkLifecycleJson(text: string): void {
-  let doc: unknown;
-  try {
-    doc = parseBoundedJson(text);
-  } catch {
-    throw invalidParameter('LifecyclePolicyText', 'Lifecycle policy validation failure: Could not map policyString into LifecyclePolicy.');
-  }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc) || !Array.isArray((doc as { rules?: unknown }).rules)) {
-    throw invalidParameter('LifecyclePolicyText', 'Lifecycle policy validation failure: object has missing required properties (["rules"])');
-  }
+  parseLifecyclePolicy(text);
 }

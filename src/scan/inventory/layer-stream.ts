@@ -43,15 +43,11 @@ async function peek(source: Readable, bytes: number): Promise<{ head: Buffer; bo
   }
   const head = Buffer.concat(chunks);
   async function* rest(): AsyncGenerator<Buffer> {
-    try {
-      if (head.length) yield head;
-      for (;;) {
-        const r = await it.next();
-        if (r.done) return;
-        yield r.value;
-      }
-    } finally {
-      await it.return?.(); // destroys the source when the consumer stops early
+    if (head.length) yield head;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
     }
   }
   return { head, body: Readable.from(rest(), { objectMode: false }) };
