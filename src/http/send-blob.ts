@@ -4,33 +4,53 @@ import type { BlobReader } from '../storage/blob-store.ts';
 const CHUNK = 1024 * 1024;
 /** Chunks in flight per response: reads of the next chunks overlap the socket writes of earlier ones. */
 const DEPTH = 4;
-/** Buffers kept for reuse across responses (8 MiB at most). */
-const POOL_MAX = 8;
+/**
+ * Chunks in flight across all responses of the process (32 MiB). Beyond it a response waits for a buffer
+ * instead of allocating one, so memory stays flat however many clients pull or Range-read at once; the
+ * sockets, not the buffers, are what limits throughput at that point.
+ */
+const BUDGET = 32;
+/** Idle buffers kept for reuse (all of the budget: steady-state streaming allocates nothing). */
 const pool: Buffer[] = [];
+let outstanding = 0;
+const waiting: Array<() => void> = [];
 
-function acquire(): Buffer {
+async function acquire(): Promise<Buffer> {
+  while (outstanding >= BUDGET) await new Promise<void>((resolve) => waiting.push(resolve));
+  outstanding++;
   return pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
 }
 
-function release(buf: Buffer): void {
-  if (pool.length < POOL_MAX) pool.push(buf);
+/** Returns a buffer's share of the budget; `reuse` false drops the buffer itself (it may still be referenced). */
+function release(buf: Buffer, reuse = true): void {
+  outstanding--;
+  if (reuse && pool.length < BUDGET) pool.push(buf);
+  waiting.shift()?.();
 }
 
 /**
  * Sends bytes [start, start + length) of a blob as the body of `res` (headers already written), reading
  * into a few reused 1 MiB buffers. A buffer goes back to the pool only after the socket write that used it has
- * completed (its callback), so no byte is ever overwritten while still queued; on a disconnect the buffers in
- * flight are simply dropped. Memory per response is bounded by DEPTH chunks, and streaming allocates nothing
- * in steady state (no garbage-collector churn at GB/s).
+ * completed (its callback), so no byte is ever overwritten while still queued; a write that failed (client
+ * gone) gives back its share of the budget but not its buffer. Memory is bounded by DEPTH chunks per response
+ * and BUDGET chunks per process, and streaming allocates nothing in steady state (no garbage-collector churn
+ * at GB/s).
  */
 export async function sendBlob(reader: BlobReader, res: ServerResponse, start: number, length: number): Promise<void> {
   const inflight: Array<Promise<void>> = [];
+  // Node drops (never calls back) writes still queued when a response's socket is destroyed, so 'close'
+  // settles them here: their budget share comes back and this loop ends instead of waiting forever.
+  const unsettled = new Set<() => void>();
+  const onClose = (): void => {
+    for (const fail of [...unsettled]) fail();
+  };
+  res.once('close', onClose);
   let position = start;
   let remaining = length;
   try {
     while (remaining > 0) {
       if (res.destroyed) return;
-      const buf = acquire();
+      const buf = await acquire();
       const want = Math.min(CHUNK, remaining);
       let n: number;
       try {
@@ -45,13 +65,23 @@ export async function sendBlob(reader: BlobReader, res: ServerResponse, start: n
       }
       position += n;
       remaining -= n;
-      if (res.destroyed) return;
+      if (res.destroyed) {
+        release(buf);
+        return;
+      }
       const written = new Promise<void>((resolve, reject) => {
-        res.write(n === CHUNK ? buf : buf.subarray(0, n), (err) => {
-          if (err) return reject(err);
-          release(buf);
-          resolve();
-        });
+        let settled = false;
+        const settle = (err?: Error | null): void => {
+          if (settled) return;
+          settled = true;
+          unsettled.delete(dropped);
+          release(buf, !err);
+          if (err) reject(err);
+          else resolve();
+        };
+        const dropped = (): void => settle(Object.assign(new Error('response closed before the write completed'), { code: 'ERR_STREAM_DESTROYED' }));
+        unsettled.add(dropped);
+        res.write(n === CHUNK ? buf : buf.subarray(0, n), settle);
       });
       // Observed at once: a write that fails while we wait on a read (client gone) must not be an unhandled rejection.
       written.catch(() => undefined);
@@ -65,6 +95,9 @@ export async function sendBlob(reader: BlobReader, res: ServerResponse, start: n
     if (!res.destroyed) res.destroy();
     if (!isClientGone(e)) throw e;
   } finally {
+    res.off('close', onClose);
+    // Anything still queued belongs to a destroyed response: settle it now (close may already have fired).
+    if (res.destroyed) onClose();
     await reader.close().catch(() => undefined);
   }
 }
@@ -72,4 +105,9 @@ export async function sendBlob(reader: BlobReader, res: ServerResponse, start: n
 function isClientGone(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException)?.code;
   return code === 'ERR_STREAM_DESTROYED' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_WRITE_AFTER_END';
+}
+
+/** Chunks currently lent out across the process (for tests and metrics). */
+export function blobBuffersInFlight(): number {
+  return outstanding;
 }

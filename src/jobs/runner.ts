@@ -119,6 +119,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     const job = await meta.jobs.claim(names, owner, leaseMs, clock.now());
     if (!job) return undefined;
     const kind = kinds.get(job.kind)!;
+    // The claim leased for the longest kind asked; hold this one only for its own lease, so a short job
+    // abandoned by a crash right after its claim is taken over after its own lease, not another kind's.
+    if (kind.leaseMs < leaseMs) await meta.jobs.extend(job.id, owner, kind.leaseMs, clock.now());
     kind.running++;
     const p = run(job, kind)
       .catch((e: unknown) => log.error({ err: e, job: job.id, kind: job.kind }, 'job bookkeeping failed'))
