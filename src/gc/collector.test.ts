@@ -189,17 +189,23 @@ describe('online GC', () => {
     const orphan = Buffer.from('left by a crash');
     await blobs.putBlob(sha256Digest(orphan), Readable.from([orphan]));
     await blobs.createUpload('crashed-session');
+    const rowOnly = await registry.startUpload('app');
+    await blobs.deleteUpload(rowOnly.id); // a crash after the bytes went, before the row did
+    const live = await registry.startUpload('app');
     const kept = await pushImage('app', 'k', ['kept'], 'v1');
     // The memory store stamps real time; move the GC clock past it.
     clock.set(new Date(Date.now() + GRACE + 1));
     const dry = await gc.run({ dryRun: true, reconcile: true, list: true });
-    assert.deepEqual(dry.deletions.map((d) => [d.kind, d.digest]).sort(), [['blob', sha256Digest(orphan)], ['upload', 'crashed-session']]);
+    const expected = [['blob', sha256Digest(orphan)], ['upload', 'crashed-session'], ['upload', rowOnly.id]].sort();
+    assert.deepEqual(dry.deletions.map((d) => [d.kind, d.digest]).sort(), expected);
     assert.ok(await blobs.stat(sha256Digest(orphan)), 'a dry run changes nothing');
     const gone = removedOf(await collectAll({ reconcile: true }));
-    assert.deepEqual(gone.map((d) => [d.kind, d.digest]).sort(), [['blob', sha256Digest(orphan)], ['upload', 'crashed-session']]);
+    assert.deepEqual(gone.map((d) => [d.kind, d.digest]).sort(), expected);
     assert.deepEqual(await stored(), [...kept.blobs].sort());
+    assert.equal(await meta.uploads.get(rowOnly.id), undefined);
+    assert.equal((await registry.uploadStatus('app', live.id)).size, 0, 'a session with both halves stays (upload expiry owns it)');
     const history = await meta.gc.deletions();
-    assert.equal(history.length, 2);
+    assert.equal(history.length, 3);
     assert.ok(history.every((h) => h.reason.length > 0));
   });
 

@@ -69,6 +69,7 @@ const REASONS = {
   blobUnreferenced: 'no repository links the blob and no manifest lists it',
   blobUntracked: 'stored blob unknown to metadata (left by an interrupted push or a crash), older than the grace period',
   uploadUntracked: 'upload session in storage with no session in metadata, older than the grace period',
+  uploadRowOrphan: 'upload session in metadata whose bytes are gone from storage, untouched for the grace period',
   temporary: 'temporary storage object older than the grace period',
 };
 
@@ -284,7 +285,23 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
         }
         await flushUploads();
 
-        // 4. Temporary objects of the storage driver.
+        // 4. Upload session rows whose bytes are gone (a crash between the storage and the metadata write).
+        let afterUpload: { updatedAt: number; id: string } | undefined;
+        for (;;) {
+          const rows = await meta.gc.staleUploads(cutoff, { after: afterUpload, limit: 500 });
+          for (const u of rows) {
+            if ((await blobs.uploadSize(u.id)) !== undefined) continue;
+            const d = note({ kind: 'upload', repository: null, digest: u.id, size: null, reason: REASONS.uploadRowOrphan });
+            if (!dryRun) {
+              await meta.uploads.delete(u.id);
+              await meta.gc.record(d);
+            }
+          }
+          if (rows.length < 500) break;
+          afterUpload = rows[rows.length - 1];
+        }
+
+        // 5. Temporary objects of the storage driver.
         for (const t of await blobs.sweepTemporary(cutoff, { dryRun })) {
           const d = note({ kind: 'temporary', repository: null, digest: t.name, size: t.size, reason: REASONS.temporary });
           if (!dryRun) await meta.gc.record(d);

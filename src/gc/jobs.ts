@@ -12,7 +12,8 @@ export const GC_RECONCILE = 'gc.reconcile';
  * signal aborts (shutdown, lost lease) and the next run carries on from the queues.
  */
 export async function registerGcJobs(jobs: JobRunner, gc: GarbageCollector, options: { intervalMs: number; reconcileIntervalMs: number }): Promise<void> {
-  const leaseMs = 5 * 60 * 1000;
+  // Renewed while a pass runs; short so that a pass cut by a crash is taken over soon after a restart.
+  const leaseMs = 10_000;
   jobs.register(GC_COLLECT, async (_job, signal) => {
     await gc.run({ signal });
   }, { leaseMs, maxAttempts: 3 });

@@ -131,6 +131,8 @@ export interface GcStore {
   unreferencedLinks(page: { after?: { repositoryId: number; digest: Digest }; limit: number }): Promise<Array<{ repositoryId: number; digest: Digest }>>;
   /** Of `ids`, those with an upload session row. */
   knownUploads(ids: string[]): Promise<Set<string>>;
+  /** Upload session rows not updated since `before`, in (updatedAt, id) order after `after`. */
+  staleUploads(before: Date, page: { after?: { updatedAt: number; id: string }; limit: number }): Promise<Array<{ id: string; updatedAt: number }>>;
 
   /** Records a removal. */
   record(deletion: GcDeletion): Promise<void>;

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from 'node:test';
 import { blobCases } from './contract/blobs.ts';
 import { ecrCases } from './contract/ecr.ts';
 import { encryptionCases } from './contract/encryption.ts';
+import { gcCases } from './contract/gc.ts';
 import { iamCases } from './contract/iam.ts';
 import { imageCases } from './contract/images.ts';
 import { jobCases } from './contract/jobs.ts';
@@ -52,5 +53,6 @@ export function runMetadataContract(name: string, factory: () => Promise<Contrac
     jobCases(store);
     encryptionCases(store);
     lifecycleCases(store);
+    gcCases(store);
   });
 }

@@ -25,7 +25,7 @@ const READ_METHODS = new Set([
   'getScope', 'listScopes', 'getObject', 'objectsFor', 'listObjects', 'getUpload', 'listUploads', 'repositoriesUsingKey',
   // meta.gc reads
   'due', 'getReview', 'pending', 'blobUse', 'linkState', 'manifestState', 'holdReferences', 'knownBlobs', 'orphanBlobs',
-  'unreferencedLinks', 'knownUploads', 'deletions', 'repositoryUsage', 'registryUsage',
+  'unreferencedLinks', 'knownUploads', 'staleUploads', 'deletions', 'repositoryUsage', 'registryUsage',
   // meta.scan reads
   'affected', 'state', 'getInventory', 'getScan', 'getScans', 'rematchCandidates', 'getRegistryScanning',
 ]);

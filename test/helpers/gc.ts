@@ -91,8 +91,8 @@ export async function gcTestDataDir(extra: Record<string, unknown> = {}): Promis
   return { dataDir, configFile };
 }
 
-/** What the data dir holds: blob digests in storage, blob rows, and the digests some manifest lists. */
-export async function holdings(dataDir: string): Promise<{ stored: Set<string>; rows: Set<string>; referenced: Set<string>; uploads: number; temporary: number }> {
+/** What the data dir holds: blob digests in storage, blob rows, the digests some manifest lists, upload sessions in storage and in metadata, temporary files. */
+export async function holdings(dataDir: string): Promise<{ stored: Set<string>; rows: Set<string>; referenced: Set<string>; uploads: number; uploadRows: number; temporary: number }> {
   const store = await createFsBlobStore({ root: join(dataDir, 'blobs') });
   const stored = new Set<string>();
   for await (const b of store.list()) stored.add(b.digest);
@@ -104,7 +104,8 @@ export async function holdings(dataDir: string): Promise<{ stored: Set<string>; 
   try {
     const rows = new Set((db.prepare('select digest from blobs').all() as Array<{ digest: string }>).map((r) => r.digest));
     const referenced = new Set((db.prepare("select distinct child_digest as d from manifest_references where kind = 'blob'").all() as Array<{ d: string }>).map((r) => r.d));
-    return { stored, rows, referenced, uploads, temporary };
+    const uploadRows = Number((db.prepare('select count(*) as n from uploads').get() as { n: number }).n);
+    return { stored, rows, referenced, uploads, uploadRows, temporary };
   } finally {
     db.close();
   }

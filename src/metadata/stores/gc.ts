@@ -352,6 +352,12 @@ export function createGcStore({ db, dialect }: StoreContext): GcStore {
       return have;
     },
 
+    async staleUploads(before, { after, limit }) {
+      let q = db.selectFrom('uploads').select(['id', 'updated_at']).where('updated_at', '<', before.getTime()).orderBy('updated_at').orderBy('id').limit(limit);
+      if (after) q = q.where(sql<boolean>`(updated_at, id) > (${after.updatedAt}, ${after.id})`);
+      return (await q.execute()).map((r) => ({ id: r.id, updatedAt: Number(r.updated_at) }));
+    },
+
     async record(d: GcDeletion) {
       await db
         .insertInto('gc_deletions')
