@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { validateConfig } from '../config/load.ts';
+import { loadConfig, validateConfig } from '../config/load.ts';
 import { createSelfSigned } from '../tls/self-signed.ts';
 import { isLoopbackHost, loadTlsFiles, TlsConfigError } from './tls.ts';
 
@@ -41,4 +41,12 @@ test('config: tls needs both cert and key; limits have their documented defaults
   assert.equal(c.http.maxApiBodyBytes, 1024 * 1024);
   assert.deepEqual(c.auth.failureLimit, { burst: 30, perMinute: 30 });
   assert.throws(() => validateConfig({ http: { requestTimeoutSeconds: 10, headersTimeoutSeconds: 60 } }), /headersTimeoutSeconds must not exceed requestTimeoutSeconds/);
+});
+
+test('config: TLS files from the environment, overridden by flags', () => {
+  const env = { CARGOHOLD_TLS_CERT: '/env/server.crt', CARGOHOLD_TLS_KEY: '/env/server.key' };
+  assert.deepEqual(loadConfig({ env }).tls, { cert: '/env/server.crt', key: '/env/server.key', hstsMaxAgeSeconds: 31_536_000 });
+  const flagged = loadConfig({ env, overrides: { tlsCert: '/flag/a.crt', tlsKey: '/flag/a.key' } });
+  assert.equal(flagged.tls.cert, '/flag/a.crt');
+  assert.equal(flagged.tls.key, '/flag/a.key');
 });
