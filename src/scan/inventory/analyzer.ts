@@ -35,8 +35,9 @@ export interface LayerFile {
 
 /**
  * One kind of installed-package metadata. The layer walker offers every regular file to `match`:
- * `'buffer'` hands the whole file (at most `maxFileBytes`) to `analyze`; `'stream'` hands the raw entry to
- * `scan`, which must consume it with bounded memory (used for executables of any size).
+ * `'buffer'` hands the whole file (at most `maxFileBytes`) to `analyze` — a larger one goes to `scan` when
+ * the analyzer has it, else is skipped with a warning; `'stream'` hands the raw entry to `scan`, which must
+ * consume it with bounded memory (executables of any size, archives above the limit).
  */
 export interface FileAnalyzer {
   readonly name: string;

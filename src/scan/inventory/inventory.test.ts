@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { Inventory } from '../types.ts';
 import { InventoryError, readImageInventory, readInventory, type InventoryWarning } from './index.ts';
+import { zstdWindowSize } from './layer-stream.ts';
 import { buildLayer, buildTar, GROUND_TRUTH, groundTruthEntries, layerSource, type LayerCompression, type LayerEntry } from './test-layers.ts';
 
 async function inventoryOf(layers: { entries: LayerEntry[]; compression?: LayerCompression }[], warnings?: InventoryWarning[]): Promise<Inventory> {
@@ -190,10 +192,20 @@ describe('inventory: layers', () => {
     const gz = await buildLayer(groundTruthEntries('alpine-3.20'), 'gzip');
     const truncated = { ...gz, blob: gz.blob.subarray(0, gz.blob.length - 40) };
     await assert.rejects(readInventory([layerSource(truncated)]), (err: unknown) => err instanceof InventoryError && err.reason === 'corrupt');
+    // A layer that fails half-way releases its blob stream (a file descriptor in the fs store).
+    const badTar = { mediaType: 'application/vnd.oci.image.layer.v1.tar', blob: Buffer.concat([await buildTar(groundTruthEntries('pypi')).then((t) => t.subarray(0, 1024)), Buffer.alloc(512, 0x41)]) };
+    const opened: Readable[] = [];
+    const tracked = { mediaType: badTar.mediaType, open: () => { const r = layerSource(badTar, 256).open() as Readable; opened.push(r); return r; } };
+    await assert.rejects(readInventory([tracked]), (err: unknown) => err instanceof InventoryError && err.reason === 'corrupt');
+    assert.equal(opened.length, 1);
+    assert.ok(opened[0].destroyed);
     const garbage = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', blob: Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(600, 7)]) };
     await assert.rejects(readInventory([layerSource(garbage)]), (err: unknown) => err instanceof InventoryError && err.reason === 'corrupt');
     const zst = { mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', blob: Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38]), Buffer.alloc(10, 0xff)]) };
     await assert.rejects(readInventory([layerSource(zst)]), (err: unknown) => err instanceof InventoryError && err.reason === 'corrupt');
+    // A frame asking for a 1 GiB window (windowLog 30) is refused before anything is allocated, as zstd does.
+    const huge = { mediaType: zst.mediaType, blob: Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 20 << 3]), Buffer.alloc(64)]) };
+    await assert.rejects(readInventory([layerSource(huge)]), (err: unknown) => err instanceof InventoryError && err.reason === 'unsupported' && /window/.test(err.message));
   });
 
   it('an abort signal stops the walk', async () => {
@@ -222,6 +234,22 @@ describe('inventory: layers', () => {
     const inv = await readInventory([layerSource({ mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', blob: frames }, 777)]);
     assert.equal(names(inv, 'deb').length, expected['debian-12'].length);
     assert.equal(names(inv, 'pypi').length, 10);
+  });
+});
+
+describe('zstd window sizes', () => {
+  it('reads the window descriptor, and the content size of single-segment frames', () => {
+    const frame = (...b: number[]) => Buffer.from([0x28, 0xb5, 0x2f, 0xfd, ...b]);
+    assert.equal(zstdWindowSize(frame(0x00, 0x38)), 128 * 1024); // exponent 7
+    assert.equal(zstdWindowSize(frame(0x00, (11 << 3) | 4)), 2 ** 21 + 4 * 2 ** 18);
+    assert.equal(zstdWindowSize(frame(0x20, 200)), 200); // single segment, 1-byte size
+    assert.equal(zstdWindowSize(frame(0x60, 0x00, 0x01)), 256 + 256); // 2-byte size is offset by 256
+    assert.equal(zstdWindowSize(frame(0xa1, 7, 0x00, 0x00, 0x00, 0x08)), 2 ** 27); // dictionary id byte, 4-byte size
+    assert.equal(zstdWindowSize(frame(0xa0, 0x00)), undefined);
+    if (hasZstd()) {
+      const out = execFileSync('zstd', ['-q', '-c', '--no-content-size', '-19'], { input: Buffer.alloc(100_000, 1) });
+      assert.equal(zstdWindowSize(out), 2 ** 23); // level 19: windowLog 23
+    }
   });
 });
 

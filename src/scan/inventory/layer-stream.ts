@@ -43,11 +43,15 @@ async function peek(source: Readable, bytes: number): Promise<{ head: Buffer; bo
   }
   const head = Buffer.concat(chunks);
   async function* rest(): AsyncGenerator<Buffer> {
-    if (head.length) yield head;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
+    try {
+      if (head.length) yield head;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      await it.return?.(); // destroys the source when the consumer stops early
     }
   }
   return { head, body: Readable.from(rest(), { objectMode: false }) };
@@ -56,10 +60,40 @@ async function peek(source: Readable, bytes: number): Promise<{ head: Buffer; bo
 /** The uncompressed tar stream of a layer blob. */
 export async function openTarStream(blob: Readable, mediaType: string): Promise<Readable> {
   if (!isTarLayerMediaType(mediaType)) throw new InventoryError('unsupported', `layer media type "${mediaType}" is not a tar layer`);
-  const { head, body } = await peek(blob, 4);
+  const { head, body } = await peek(blob, 18);
   if (head[0] === 0x1f && head[1] === 0x8b) return pipe(body, createGunzip({ chunkSize: 256 * 1024 }));
-  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return pipe(body, new ZstdDecompress());
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) {
+    const window = zstdWindowSize(head);
+    if (window === undefined || window > MAX_ZSTD_WINDOW) {
+      body.destroy();
+      throw new InventoryError('unsupported', `zstd layer needs a ${window ?? 'malformed'}-byte window; at most ${MAX_ZSTD_WINDOW} is decoded`);
+    }
+    return pipe(body, new ZstdDecompress());
+  }
   return body;
+}
+
+/** zstd's own default decoder limit (windowLog 27): the decoder holds one window of output in memory. */
+export const MAX_ZSTD_WINDOW = 128 * 1024 * 1024;
+
+/** Window size a zstd frame header declares (RFC 8878 §3.1.1.1), or undefined when the header is cut short. */
+export function zstdWindowSize(frame: Buffer): number | undefined {
+  if (frame.length < 6) return undefined;
+  const flags = frame[4];
+  const singleSegment = (flags >> 5) & 1;
+  if (!singleSegment) {
+    const exponent = frame[5] >> 3, mantissa = frame[5] & 7;
+    const base = 2 ** (10 + exponent);
+    return base + (base / 8) * mantissa;
+  }
+  // Single segment: the window is the frame content size, after the dictionary id.
+  const dictBytes = [0, 1, 2, 4][flags & 3];
+  const sizeBytes = [1, 2, 4, 8][flags >> 6];
+  const at = 5 + dictBytes;
+  if (frame.length < at + sizeBytes) return undefined;
+  let size = 0;
+  for (let i = sizeBytes - 1; i >= 0; i--) size = size * 256 + frame[at + i];
+  return sizeBytes === 2 ? size + 256 : size;
 }
 
 /** Pipes without losing errors of either side (the consumer sees the source's error too). */

@@ -55,8 +55,11 @@ async function readAll(body: Readable, size: number): Promise<Buffer> {
 /** Iterates a layer's tar entries; every entry is consumed or drained before the next one. */
 async function eachEntry(layer: LayerSource, index: number, signal: AbortSignal | undefined, onEntry: (header: tarStream.Header, body: Readable) => Promise<void>): Promise<void> {
   const extract = tarStream.extract();
+  let blob: Readable | undefined;
+  let tar: Readable | undefined;
   try {
-    const tar = await openTarStream(await layer.open(), layer.mediaType);
+    blob = await layer.open();
+    tar = await openTarStream(blob, layer.mediaType);
     tar.on('error', (err) => extract.destroy(err));
     tar.pipe(extract);
     for await (const entry of extract) {
@@ -68,7 +71,10 @@ async function eachEntry(layer: LayerSource, index: number, signal: AbortSignal 
   } catch (err) {
     throw layerError(err, index);
   } finally {
+    // On success these have ended already; on an error or abort this releases the blob (a file descriptor).
     extract.destroy();
+    tar?.destroy();
+    blob?.destroy();
   }
 }
 
@@ -145,7 +151,7 @@ async function analyzeFile(file: LayerFile, body: Readable, analyzers: readonly 
     const how = a.match(file);
     if (!how) continue;
     try {
-      if (how === 'stream' && a.scan) return await a.scan(file, body, ctx);
+      if (a.scan && (how === 'stream' || file.size > ctx.maxFileBytes)) return await a.scan(file, body, ctx);
       if (how === 'buffer' && a.analyze) {
         if (file.size > ctx.maxFileBytes) { ctx.warn(file.path, `skipped: ${file.size} bytes exceeds the ${ctx.maxFileBytes}-byte limit`); return undefined; }
         return await a.analyze(file, await readAll(body, file.size), ctx);

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { zipSync } from 'fflate';
+import { Zip, ZipDeflate, zipSync } from 'fflate';
 import type { Inventory } from '../../types.ts';
 import { readInventory } from '../index.ts';
 import { buildLayer, fakeGoBinary, GROUND_TRUTH, layerSource, type LayerEntry } from '../test-layers.ts';
@@ -242,6 +243,24 @@ describe('go and rust binaries', () => {
 // ---------------------------------------------------------------------------------------------------------
 // Java, Ruby, Cargo.lock, npm v1, PyPI egg-info
 
+/** A zip written as a stream (fflate Zip): deflated members with their sizes in trailing data descriptors. */
+function streamingZip(files: Record<string, Uint8Array>): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const parts: Uint8Array[] = [];
+    const zip = new Zip((err, chunk, final) => {
+      if (err) return reject(err);
+      parts.push(chunk);
+      if (final) resolve(Buffer.concat(parts));
+    });
+    for (const [name, data] of Object.entries(files)) {
+      const f = new ZipDeflate(name, { level: 6 });
+      zip.add(f);
+      f.push(data, true);
+    }
+    zip.end();
+  });
+}
+
 function jar(files: Record<string, string | Uint8Array>): Uint8Array {
   return zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? new TextEncoder().encode(v) : v])));
 }
@@ -268,6 +287,20 @@ describe('language packages', () => {
     assert.equal(nested?.path, '/app/app.jar!/BOOT-INF/lib/jackson-databind-2.9.10.1.jar');
     assert.equal(nested?.purl, 'pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.10.1');
     assert.ok(inv.packages.some((p) => p.path === '/app/app.jar!/BOOT-INF/lib/jackson-databind-2.9.10.1.jar!/lib/deeper.jar'));
+  });
+
+  it('Java: an archive above the in-memory limit is read as a stream (sizes in headers, or in data descriptors)', async () => {
+    const inner = jar({ 'META-INF/maven/org.yaml/snakeyaml/pom.properties': 'groupId=org.yaml\nartifactId=snakeyaml\nversion=1.33\n' });
+    const big = randomBytes(50_000);
+    const plain = jar({ 'META-INF/MANIFEST.MF': 'Manifest-Version: 1.0\n', 'blob.bin': big, 'META-INF/maven/com.example/fat/pom.properties': 'groupId=com.example\nartifactId=fat\nversion=2.0.0\n', 'BOOT-INF/lib/snakeyaml-1.33.jar': inner });
+    const streamed = await streamingZip({ 'blob.bin': big, 'META-INF/maven/com.example/fat/pom.properties': new TextEncoder().encode('groupId=com.example\nartifactId=fat\nversion=2.0.0\n'), 'BOOT-INF/lib/snakeyaml-1.33.jar': inner });
+    for (const [what, bytes] of [['sizes in local headers', plain], ['data descriptors', streamed]] as const) {
+      const warnings: string[] = [];
+      const layer = await buildLayer([{ path: '/app/fat.jar', content: Buffer.from(bytes) }], 'gzip');
+      const inv = await readInventory([layerSource(layer)], { maxFileBytes: 4096, onWarning: (w) => warnings.push(w.message) });
+      assert.deepEqual(short(inv).sort(), ['maven:com.example:fat@2.0.0', 'maven:org.yaml:snakeyaml@1.33'], what);
+      assert.deepEqual(warnings, [], what);
+    }
   });
 
   it('Ruby: installed gemspecs', async () => {

@@ -1,7 +1,8 @@
-// Java: archives (`*.jar`, `*.war`, `*.ear`, `*.par`) read in memory. Every `META-INF/maven/**/pom.properties`
+// Java: archives (`*.jar`, `*.war`, `*.ear`, `*.par`), read in memory up to the file limit and as streams above it. Every `META-INF/maven/**/pom.properties`
 // names a Maven artifact; nested archives (Spring Boot `BOOT-INF/lib/`, `WEB-INF/lib/`) are read to a bounded
 // depth; an archive without pom.properties falls back to its MANIFEST.MF plus its file name.
-import { unzipSync, type UnzipFileInfo } from 'fflate';
+import type { Readable } from 'node:stream';
+import { Unzip, UnzipInflate, unzipSync, type UnzipFileInfo } from 'fflate';
 import { baseName, type AnalyzeContext, type FileAnalyzer, type FoundPackage } from '../analyzer.ts';
 
 const ARCHIVE = /\.(?:jar|war|ear|par)$/i;
@@ -47,18 +48,55 @@ function fromManifest(mf: Map<string, string>, archiveName: string): { group: st
   return group ? { group, artifact, version } : undefined;
 }
 
+/** Whether an archive member is read: Maven metadata, the manifest, and nested archives (to a bounded depth). */
+function wanted(name: string, depth: number, size: number | undefined, maxFileBytes: number): boolean {
+  return POM_PROPERTIES.test(name) || name === 'META-INF/MANIFEST.MF' || (ARCHIVE.test(name) && depth < MAX_DEPTH && (size === undefined || size <= maxFileBytes));
+}
+
 /** Maven artifacts in one archive and the archives nested in it. */
 export function readJavaArchive(data: Uint8Array, path: string, ctx: Pick<AnalyzeContext, 'maxFileBytes' | 'warn'>, depth = 0): FoundPackage[] {
   let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(data, {
-      filter: (f: UnzipFileInfo) =>
-        POM_PROPERTIES.test(f.name) || f.name === 'META-INF/MANIFEST.MF' || (ARCHIVE.test(f.name) && depth < MAX_DEPTH && f.originalSize <= ctx.maxFileBytes),
-    });
+    files = unzipSync(data, { filter: (f: UnzipFileInfo) => wanted(f.name, depth, f.originalSize, ctx.maxFileBytes) });
   } catch (err) {
     ctx.warn(path, `unreadable archive: ${(err as Error).message}`);
     return [];
   }
+  return packagesOf(files, path, ctx, depth);
+}
+
+/**
+ * The same for an archive larger than `maxFileBytes`, read as a stream by its local file headers: only the
+ * members `readJavaArchive` reads are kept (each at most `maxFileBytes`).
+ */
+export async function streamJavaArchive(body: Readable, path: string, ctx: Pick<AnalyzeContext, 'maxFileBytes' | 'warn'>): Promise<FoundPackage[]> {
+  const files: Record<string, Uint8Array> = {};
+  let failure: Error | undefined;
+  const unzip = new Unzip((file) => {
+    if (!wanted(file.name, 0, file.originalSize, ctx.maxFileBytes)) return;
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    file.ondata = (err, chunk, final) => {
+      if (err) { failure ??= err; return; }
+      size += chunk.length;
+      if (size > ctx.maxFileBytes) { if (!failure) ctx.warn(`${path}!/${file.name}`, `skipped: larger than ${ctx.maxFileBytes} bytes`); file.terminate(); return; }
+      parts.push(chunk);
+      if (final) files[file.name] = Buffer.concat(parts);
+    };
+    file.start();
+  });
+  unzip.register(UnzipInflate);
+  try {
+    for await (const chunk of body) unzip.push(chunk as Buffer);
+    unzip.push(new Uint8Array(0), true);
+  } catch (err) {
+    failure ??= err as Error;
+  }
+  if (failure) ctx.warn(path, `unreadable archive: ${failure.message}`);
+  return packagesOf(files, path, ctx, 0);
+}
+
+function packagesOf(files: Record<string, Uint8Array>, path: string, ctx: Pick<AnalyzeContext, 'maxFileBytes' | 'warn'>, depth: number): FoundPackage[] {
   const out: FoundPackage[] = [];
   const seen = new Set<string>();
   const decoder = new TextDecoder();
@@ -82,6 +120,8 @@ export function readJavaArchive(data: Uint8Array, path: string, ctx: Pick<Analyz
 
 export const javaAnalyzer: FileAnalyzer = {
   name: 'java',
+  // Archives up to the in-memory limit are read whole (by the central directory); larger ones as streams.
   match: (file) => (ARCHIVE.test(file.path) ? 'buffer' : undefined),
   analyze: (file, data, ctx) => ({ packages: readJavaArchive(data, file.path, ctx) }),
+  scan: async (file, body, ctx) => ({ packages: await streamJavaArchive(body, file.path, ctx) }),
 };
