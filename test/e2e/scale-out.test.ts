@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { stringify } from 'yaml';
 import { configSchema } from '../../src/config/schema.ts';
 import { ecrClient } from '../helpers/auth.ts';
+import { assertAvailable, hasDocker, skipUnless, startDockerd } from '../helpers/dockerd.ts';
+import { hasBusybox, importBusyboxImage } from '../helpers/images.ts';
 import { freshDatabase, skipUnlessPostgres, stopTestPostgres, testPostgres } from '../helpers/postgres.ts';
 import { freshBucket, skipUnlessS3, stopTestS3, testS3 } from '../helpers/s3.ts';
 import { basicAuth, startCargohold, type RunningServer } from '../helpers/server.ts';
@@ -205,6 +207,44 @@ describe('scale-out: PostgreSQL + S3', { skip, timeout: 10 * 60_000 }, () => {
     assert.ok(manifests.map(sha256).includes(seen[0]!));
     const tags = (await (await fetch(`${b!.url}/v2/team/race/tags/list`, { headers: auth })).json()) as { tags: string[] };
     assert.deepEqual(tags.tags, ['latest']);
+  });
+
+  it('docker pushes and pulls a multi-layer image through the round-robin proxy', { skip: skipUnless(hasDocker()) || skipUnless(hasBusybox()), timeout: 300_000 }, async () => {
+    assertAvailable(hasDocker());
+    assertAvailable(hasBusybox());
+    const proxy = await roundRobin(() => [a!.url, b!.url]);
+    const dockerd = await startDockerd();
+    try {
+      const host = proxy.url.slice('http://'.length);
+      await importBusyboxImage(dockerd, 'cargohold-test/busybox:1');
+      const nonce = randomBytes(6).toString('hex');
+      const ctx = join(dir, 'docker-context');
+      await mkdir(ctx, { recursive: true });
+      await writeFile(join(ctx, 'Dockerfile'), [
+        'FROM cargohold-test/busybox:1',
+        `RUN echo 'first ${nonce}' > /first.txt`,
+        `RUN echo 'second ${nonce}' > /second.txt`,
+        'CMD ["/bin/cat", "/first.txt", "/second.txt"]',
+        '',
+      ].join('\n'));
+      const image = `${host}/scale/app:v1`;
+      await dockerd.docker(['build', '--network', 'none', '-t', image, ctx], { timeoutMs: 170_000 });
+      await dockerd.docker(['login', '--username', a!.credentials!.accessKeyId, '--password-stdin', host], { input: a!.credentials!.secretAccessKey });
+      const push = await dockerd.docker(['push', image], { timeoutMs: 120_000 });
+      assert.equal((push.stdout.match(/: Pushed$/gm) ?? []).length, 3, push.stdout);
+      const pushed = /v1: digest: (sha256:[0-9a-f]{64})/.exec(push.stdout)?.[1];
+      assert.ok(pushed, push.stdout);
+      assert.ok(proxy.hits.filter((h) => h === 0).length > 3 && proxy.hits.filter((h) => h === 1).length > 3, 'requests went to both nodes');
+      await dockerd.docker(['rmi', image, 'cargohold-test/busybox:1']);
+      await dockerd.docker(['image', 'prune', '--all', '--force']);
+      const pull = await dockerd.docker(['pull', image], { timeoutMs: 120_000 });
+      assert.match(pull.stdout, new RegExp(`Digest: ${pushed}`));
+      const out = await dockerd.docker(['run', '--rm', '--network', 'none', image], { timeoutMs: 80_000 });
+      assert.equal(out.stdout, `first ${nonce}\nsecond ${nonce}\n`);
+    } finally {
+      await dockerd.stop();
+      await proxy.close();
+    }
   });
 
   it('a node killed mid-chunk: the client resumes through the other node from the size the session kept', async () => {
