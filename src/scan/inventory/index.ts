@@ -57,7 +57,8 @@ export interface ReadInventoryOptions {
  *   as it is in the registry (gzip, zstd or uncompressed tar; detected from the bytes); it is called once per
  *   layer, and once more for a layer holding a cargo-auditable binary.
  * - Memory stays bounded: files are never written to disk; only files an analyzer wants are held in memory,
- *   one at a time and at most `maxFileBytes` each; executables are scanned as streams.
+ *   one at a time and at most `maxFileBytes` each; executables, and Java archives above that size, are
+ *   scanned as streams. A zstd layer is decoded with one window of memory (at most 128 MiB).
  * - Whiteouts and opaque directories of each layer hide what lower layers put there; a later entry at a path
  *   replaces an earlier one (a file replaced by a non-matching file reports nothing).
  * - `os` comes from /etc/os-release (symlinks followed), else /usr/lib/os-release; absent for images
@@ -71,7 +72,8 @@ export interface ReadInventoryOptions {
  *   gems, crates.
  * - Language packages declared by a file an OS package installed (dpkg `info/*.list`, apk `R:`, rpm file
  *   lists) are not reported: the distribution's advisories cover them (as Trivy and Grype do).
- * - Rejects with `InventoryError` (`reason: 'unsupported'`) for a layer that is not a tar layer, and
+ * - Rejects with `InventoryError` (`reason: 'unsupported'`) for a layer that is not a tar layer or a zstd
+ *   layer whose window exceeds 128 MiB, and
  *   (`'corrupt'`) for bytes that do not decompress or are not a tar; errors of `open()` pass through.
  *   A malformed package file is a warning, not an error.
  */
