@@ -39,7 +39,7 @@ export interface InventoryWarning {
 }
 
 export interface ReadInventoryOptions {
-  /** Files analyzers buffer are skipped (with a warning) above this size. Default 64 MiB. Executables of any size are streamed. */
+  /** Largest file read into memory (default 64 MiB); larger ones are skipped with a warning, Java archives streamed. Executables of any size are streamed. */
   maxFileBytes?: number;
   /** Called for each file skipped or unreadable. */
   onWarning?(warning: InventoryWarning): void;
