@@ -88,38 +88,46 @@ function selects(policy: LifecyclePolicy, rule: LifecycleRule, image: LifecycleI
   }
 }
 
-const byNewestPush = (a: LifecycleImage, b: LifecycleImage) => b.pushedAt.getTime() - a.pushedAt.getTime() || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0);
-const byNewestPull = (a: LifecycleImage, b: LifecycleImage) => (b.lastPulledAt?.getTime() ?? -Infinity) - (a.lastPulledAt?.getTime() ?? -Infinity) || byNewestPush(a, b);
+/** An image with its times as numbers (sorting 100,000 images compares numbers, not Dates). */
+interface Timed {
+  img: LifecycleImage;
+  pushed: number;
+  /** -Infinity when never pulled. */
+  pulled: number;
+}
 
-/** The matching images the rule's count criterion expires, each with its reason; and the reason the others stay. */
-function applyCount(rule: LifecycleRule, matching: LifecycleImage[], now: Date): { expire: Map<string, string>; keep: Map<string, string> } {
+const byNewestPush = (a: Timed, b: Timed) => b.pushed - a.pushed || (a.img.digest < b.img.digest ? -1 : a.img.digest > b.img.digest ? 1 : 0);
+const byNewestPull = (a: Timed, b: Timed) => b.pulled - a.pulled || byNewestPush(a, b);
+
+/**
+ * Applies the rule's count criterion to the matching images, calling `decide` for each with whether it is
+ * expired and a reason builder (reasons are only built for the images this rule decides: most images a later
+ * rule matches were claimed earlier and need none).
+ */
+function applyCount(rule: LifecycleRule, matching: Timed[], now: number, decide: (t: Timed, expire: boolean, reason: () => string) => void): void {
   const s = rule.selection;
-  const expire = new Map<string, string>();
-  const keep = new Map<string, string>();
   const name = ruleName(rule);
   if (s.countType === 'imageCountMoreThan') {
     const byPull = s.countOrderBy === 'lastPulledAt';
-    const sorted = [...matching].sort(byPull ? byNewestPull : byNewestPush);
+    matching.sort(byPull ? byNewestPull : byNewestPush);
     const order = byPull ? 'most recently pulled' : 'newest';
-    sorted.forEach((img, i) => {
-      const text = `${name}: ${ordinal(i + 1)} ${order} of ${sorted.length} matching images (imageCountMoreThan ${s.countNumber})`;
-      (i >= s.countNumber ? expire : keep).set(img.digest, text);
-    });
-    return { expire, keep };
+    const total = matching.length;
+    for (let i = 0; i < total; i++) {
+      decide(matching[i]!, i >= s.countNumber, () => `${name}: ${ordinal(i + 1)} ${order} of ${total} matching images (imageCountMoreThan ${s.countNumber})`);
+    }
+    return;
   }
   const limit = s.countNumber * DAY_MS;
-  for (const img of matching) {
+  for (const t of matching) {
     if (s.countType === 'sinceImagePushed') {
-      const age = now.getTime() - img.pushedAt.getTime();
-      (age > limit ? expire : keep).set(img.digest, `${name}: pushed ${days(age)} ago (sinceImagePushed ${s.countNumber} days)`);
+      const age = now - t.pushed;
+      decide(t, age > limit, () => `${name}: pushed ${days(age)} ago (sinceImagePushed ${s.countNumber} days)`);
     } else {
-      const at = img.lastPulledAt ?? img.pushedAt;
-      const age = now.getTime() - at.getTime();
-      const what = img.lastPulledAt ? `last pulled ${days(age)} ago` : `never pulled, pushed ${days(age)} ago`;
-      (age > limit ? expire : keep).set(img.digest, `${name}: ${what} (sinceImagePulled ${s.countNumber} days)`);
+      const pulled = t.pulled !== -Infinity;
+      const age = now - (pulled ? t.pulled : t.pushed);
+      decide(t, age > limit, () => `${name}: ${pulled ? `last pulled ${days(age)} ago` : `never pulled, pushed ${days(age)} ago`} (sinceImagePulled ${s.countNumber} days)`);
     }
   }
-  return { expire, keep };
 }
 
 /** Evaluates a parsed policy over a snapshot of a repository's images at `now`. Pure: no I/O, no clock. */
@@ -161,7 +169,7 @@ export function evaluateLifecyclePolicy(policy: LifecyclePolicy, images: readonl
   // Extension: protected tags take an image out of every rule.
   const protectedPatterns = policy.protectedTags?.tagPatternList ?? [];
   const protectedRegexes = regexesOf(policy, policy.protectedTags?.tagRegexList);
-  const candidates: LifecycleImage[] = [];
+  const candidates: Timed[] = [];
   for (const img of images) {
     if (subjectOf.has(img.digest)) continue;
     if (img.tags.length === 0 && parents.has(img.digest)) continue;
@@ -170,23 +178,20 @@ export function evaluateLifecyclePolicy(policy: LifecyclePolicy, images: readonl
       decided.set(img.digest, { action: 'keep', rulePriority: null, reason: `protected by tag '${guard}' (protectedTags)` });
       continue;
     }
-    candidates.push(img);
+    candidates.push({ img, pushed: img.pushedAt.getTime(), pulled: img.lastPulledAt ? img.lastPulledAt.getTime() : -Infinity });
   }
 
-  const claimed = new Set<string>();
+  const at = now.getTime();
   for (const rule of policy.rules) {
-    const matching = candidates.filter((img) => selects(policy, rule, img));
-    const { expire, keep } = applyCount(rule, matching, now);
-    for (const img of matching) {
-      if (claimed.has(img.digest)) continue;
-      claimed.add(img.digest);
-      const reason = expire.get(img.digest);
-      if (reason !== undefined) decided.set(img.digest, { action: 'expire', rulePriority: rule.rulePriority, reason });
-      else decided.set(img.digest, { action: 'keep', rulePriority: rule.rulePriority, reason: keep.get(img.digest)! });
-    }
+    const matching = candidates.filter((t) => selects(policy, rule, t.img));
+    // The first rule whose tag requirements select an image claims it: it decides, later rules only count it.
+    applyCount(rule, matching, at, (t, expire, reason) => {
+      if (decided.has(t.img.digest)) return;
+      decided.set(t.img.digest, { action: expire ? 'expire' : 'keep', rulePriority: rule.rulePriority, reason: reason() });
+    });
   }
-  for (const img of candidates) {
-    if (!decided.has(img.digest)) decided.set(img.digest, { action: 'keep', rulePriority: null, reason: 'selected by no rule' });
+  for (const t of candidates) {
+    if (!decided.has(t.img.digest)) decided.set(t.img.digest, { action: 'keep', rulePriority: null, reason: 'selected by no rule' });
   }
 
   // Followers and kept indexes, resolved recursively (cycles, which valid content cannot form, resolve to keep).
@@ -223,8 +228,11 @@ export function evaluateLifecyclePolicy(policy: LifecyclePolicy, images: readonl
     return out;
   };
 
-  const ordered = [...images].sort((a, b) => a.pushedAt.getTime() - b.pushedAt.getTime() || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
-  const decisions: ImageDecision[] = ordered.map((img) => ({ digest: img.digest, tags: img.tags, pushedAt: img.pushedAt, ...resolve(img.digest) }));
+  const ordered = images.map((img) => ({ img, pushed: img.pushedAt.getTime() })).sort((a, b) => a.pushed - b.pushed || (a.img.digest < b.img.digest ? -1 : a.img.digest > b.img.digest ? 1 : 0));
+  const decisions: ImageDecision[] = ordered.map(({ img }) => {
+    const d = resolve(img.digest);
+    return { digest: img.digest, tags: img.tags, pushedAt: img.pushedAt, action: d.action, rulePriority: d.rulePriority, reason: d.reason };
+  });
   return { decisions, expired: deletionOrder(decisions.filter((d) => d.action === 'expire'), byDigest, subjectOf) };
 }
 
@@ -237,20 +245,21 @@ function deletionOrder(expired: ImageDecision[], byDigest: Map<string, Lifecycle
   // Edges referencing → referenced; count how many expired images reference each one.
   const pointsAt = (digest: string): string[] => {
     const img = byDigest.get(digest)!;
-    const out = img.children.filter((c) => c !== digest && set.has(c));
+    const out = img.children.length ? img.children.filter((c) => c !== digest && set.has(c)) : [];
     const s = subjectOf.get(digest);
     if (s !== undefined && set.has(s)) out.push(s);
     return out;
   };
+  const targets = new Map<string, string[]>(expired.map((d) => [d.digest, pointsAt(d.digest)]));
   const incoming = new Map<string, number>(expired.map((d) => [d.digest, 0]));
-  for (const d of expired) for (const t of pointsAt(d.digest)) incoming.set(t, incoming.get(t)! + 1);
+  for (const list of targets.values()) for (const t of list) incoming.set(t, incoming.get(t)! + 1);
   const ready = expired.filter((d) => incoming.get(d.digest) === 0);
   const out: ImageDecision[] = [];
   const queued = new Set(ready.map((d) => d.digest));
   for (let i = 0; i < ready.length; i++) {
     const d = ready[i]!;
     out.push(d);
-    for (const t of pointsAt(d.digest)) {
+    for (const t of targets.get(d.digest)!) {
       const n = incoming.get(t)! - 1;
       incoming.set(t, n);
       if (n === 0 && !queued.has(t)) {
