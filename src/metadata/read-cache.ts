@@ -22,7 +22,7 @@ const READ_METHODS = new Set([
   'imageSizes', 'list', 'listAccessKeys', 'listIds', 'listStale', 'listTemplates', 'listUserPolicies', 'listUsers', 'missing',
   'missingLinks', 'parents', 'parts', 'references', 'referrers', 'tags',
   // meta.encryption
-  'getScope', 'listScopes', 'getObject', 'objectsFor', 'listObjects', 'getUpload', 'listUploads', 'repositoriesUsingKey',
+  'getScope', 'listScopes', 'getObject', 'objectsFor', 'listObjects', 'getUpload', 'listUploads', 'repositoriesUsingKey', 'repositoriesUsingKey',
   // meta.gc reads
   'due', 'getReview', 'pending', 'blobUse', 'linkState', 'manifestState', 'holdReferences', 'knownBlobs', 'orphanBlobs',
   'unreferencedLinks', 'knownUploads', 'staleUploads', 'deletions', 'repositoryUsage', 'registryUsage',
