@@ -22,7 +22,7 @@ const READ_METHODS = new Set([
   'imageSizes', 'list', 'listAccessKeys', 'listIds', 'listStale', 'listTemplates', 'listUserPolicies', 'listUsers', 'missing',
   'missingLinks', 'parents', 'parts', 'references', 'referrers', 'tags',
   // meta.encryption
-  'getScope', 'listScopes', 'getObject', 'objectsFor', 'listObjects', 'getUpload', 'listUploads', 'repositoriesUsingKey', 'repositoriesUsingKey',
+  'getScope', 'listScopes', 'getObject', 'objectsFor', 'listObjects', 'getUpload', 'listUploads', 'repositoriesUsingKey',
   // meta.gc reads
   'due', 'getReview', 'pending', 'blobUse', 'linkState', 'manifestState', 'holdReferences', 'knownBlobs', 'orphanBlobs',
   'unreferencedLinks', 'knownUploads', 'staleUploads', 'deletions', 'repositoryUsage', 'registryUsage',
@@ -32,7 +32,8 @@ const READ_METHODS = new Set([
 /** Writes that never change a repository, manifest or tag row (what the cache holds). */
 const NON_INVALIDATING = new Set(['touchPulled', 'touchAccessKey', 'touch', 'recordPart',
   // meta.gc writes touch only GC's own tables and repository_blobs (not cached); its manifest deletes go through meta.manifests.
-  'protectBlob', 'queueBlobs', 'queueLinks', 'queueManifests', 'deferLinkReview', 'schedule', 'removeReview', 'retryReview', 'deleteLink',
+  'protectBlob', 'queueBlobs', 'queueLinks', 'queueManifests', 'deferLinkReview', 'schedule', 'removeReview', 'removeReviews', 'retryReview', 'deleteLink',
+  'deleteBlobRows',
   'record', 'pruneDeletions',
   // meta.scan writes touch only the scanner's tables.
   'putAdvisories', 'recordImport', 'putInventory', 'putScan', 'putRegistryScanning']);
