@@ -5,7 +5,6 @@ import { isRegistryError } from '../core/errors.ts';
 import { registerIamCommands } from './iam.ts';
 import { registerTlsCommands } from './tls.ts';
 import { registerJobCommands } from './jobs.ts';
-import { registerKeyCommands } from './keys.ts';
 import { registerMigrateCommands } from './migrate.ts';
 import { registerGcCommands } from './gc.ts';
 import { registerLifecycleCommands } from './lifecycle.ts';
@@ -44,7 +43,6 @@ export function buildProgram(): Command {
   registerIamCommands(program);
   registerTlsCommands(program);
   registerJobCommands(program);
-  registerKeyCommands(program);
   registerMigrateCommands(program);
   registerGcCommands(program);
   registerLifecycleCommands(program);
