@@ -32,6 +32,7 @@ import { createRegistry, type Registry } from './registry/registry.ts';
 import { startUploadExpiry } from './registry/upload-expiry.ts';
 import { createScanService, type ScanService } from './scan/service.ts';
 import { createStsRoutes } from './sts/router.ts';
+import { openEncryptionAtRest } from './storage/encryption/open.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { openBlobStore } from './storage/open.ts';
 
@@ -101,8 +102,11 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   // Read and checked before anything is opened: a bad certificate/key pair is a configuration error.
   const tls = config.tls.cert && config.tls.key ? loadTlsFiles(config.tls.cert, config.tls.key) : undefined;
 
-  const blobs = await openBlobStore(config);
-  const meta = createReadCache(await openMetadata(config), { ttlMs: config.registry.readCacheTtlMs });
+  const storageDriver = await openBlobStore(config);
+  // Encryption at rest (docs/encryption.md): blobs through the encrypting layer, manifests sealed; inside the read cache.
+  const atRest = await openEncryptionAtRest({ config, dataDir, inner: storageDriver, meta: await openMetadata(config), clock });
+  const blobs = atRest.blobs;
+  const meta = createReadCache(atRest.meta, { ttlMs: config.registry.readCacheTtlMs });
   const registry = createRegistry({
     blobs,
     meta,
@@ -113,6 +117,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     accountId: config.identity.accountId,
     region: config.identity.region,
     downloads: createDownloadLinks({ key: loadOrCreateKey(dataDir, 'download'), clock }),
+    encryption: atRest.service,
     // Scan on push: the scan request commits with the push (the service is created below, before any request).
     onImagePut: (tx, put) => scans.onImagePut(tx, put),
     gcGracePeriodMs: config.gc.enabled ? config.gc.gracePeriodSeconds * 1000 : undefined,

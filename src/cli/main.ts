@@ -5,6 +5,7 @@ import { isRegistryError } from '../core/errors.ts';
 import { registerIamCommands } from './iam.ts';
 import { registerTlsCommands } from './tls.ts';
 import { registerJobCommands } from './jobs.ts';
+import { registerKeyCommands } from './keys.ts';
 import { registerMigrateCommands } from './migrate.ts';
 import { registerGcCommands } from './gc.ts';
 import { registerLifecycleCommands } from './lifecycle.ts';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerIamCommands(program);
   registerTlsCommands(program);
   registerJobCommands(program);
+  registerKeyCommands(program);
   registerMigrateCommands(program);
   registerGcCommands(program);
   registerLifecycleCommands(program);

@@ -76,6 +76,8 @@ export function loadConfig(options: { file?: string; env: NodeJS.ProcessEnv; ove
   set(['auth', 'cacheTtlSeconds'], env.CARGOHOLD_AUTH_CACHE_TTL_SECONDS === undefined || env.CARGOHOLD_AUTH_CACHE_TTL_SECONDS === '' ? undefined : Number(env.CARGOHOLD_AUTH_CACHE_TTL_SECONDS));
   set(['tls', 'cert'], env.CARGOHOLD_TLS_CERT);
   set(['tls', 'key'], env.CARGOHOLD_TLS_KEY);
+  set(['encryption', 'enabled'], env.CARGOHOLD_ENCRYPTION === undefined || env.CARGOHOLD_ENCRYPTION === '' ? undefined : !/^(false|0|no|off)$/i.test(env.CARGOHOLD_ENCRYPTION));
+  set(['encryption', 'keyProvider'], env.CARGOHOLD_KEY_PROVIDER);
   set(['database', 'driver'], env.CARGOHOLD_DATABASE_DRIVER);
   set(['database', 'url'], env.CARGOHOLD_DATABASE_URL);
   set(['storage', 'driver'], env.CARGOHOLD_STORAGE_DRIVER);

@@ -122,6 +122,23 @@ export const configSchema = z.object({
     hstsMaxAgeSeconds: z.number().int().min(0).default(31_536_000),
   }).strict().refine((t) => !!t.cert === !!t.key, { message: 'set both cert and key, or neither' })
     .default({ hstsMaxAgeSeconds: 31_536_000 }),
+  /**
+   * Encryption at rest of every blob and manifest (docs/encryption.md), on by default. Turning it off makes new
+   * writes plaintext; everything written encrypted stays readable (the keys are still used).
+   */
+  encryption: z.object({
+    enabled: z.boolean().default(true),
+    /** Where key-encryption keys live: `local` (DATA_DIR/keys/keyring.json, mode 0600) or `kms` (AWS KMS). */
+    keyProvider: z.enum(['local', 'kms']).default('local'),
+    kms: z.object({
+      /** Region of the KMS keys; default: identity.region. */
+      region: z.string().min(1).optional(),
+      /** Another KMS endpoint (VPC endpoint, KMS-compatible server). */
+      endpoint: z.string().url().optional(),
+      /** Days before a key cargohold destroys (crypto-shredding) is deleted by KMS (7–30); it is disabled at once. */
+      deletionWindowDays: z.number().int().min(7).max(30).default(7),
+    }).strict().default({ deletionWindowDays: 7 }),
+  }).strict().default({ enabled: true, keyProvider: 'local', kms: { deletionWindowDays: 7 } }),
   /** Who this registry is, in AWS terms (ARNs, repositoryUri, proxyEndpoint). See docs/auth.md. */
   identity: z.object({
     /** 12-digit account id of this registry (registryId). Default: 123456789012, the account AWS docs and moto use. */

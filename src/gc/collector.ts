@@ -21,7 +21,7 @@ export interface GarbageCollectorOptions {
   log: Logger;
   /** How long a queued item waits, at least, before it is reviewed (protects in-flight pushes). */
   gracePeriodMs: number;
-  /** Review rows per transaction (default 100). */
+  /** Review rows per transaction (default 200). */
   batchSize?: number;
   /** First retry delay of a failed review, doubled per failure up to a day (default 60 s). */
   retryDelayMs?: number;
@@ -74,11 +74,25 @@ const REASONS = {
 };
 
 const DAY_MS = 24 * 3600 * 1000;
+/** Storage calls of one blob batch in flight at once. */
+const STORAGE_CONCURRENCY = 16;
+
+/** Judges a batch of due rows inside the batch's transaction (records what it removes). */
+type BatchJudge = (tx: MetadataStore, rows: ReviewRow[]) => Promise<void>;
+
+/** Runs `fn` over `items` with at most `limit` calls in flight. */
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
 
 export function createGarbageCollector(options: GarbageCollectorOptions): GarbageCollector {
   const { meta, blobs, clock, log } = options;
   const grace = options.gracePeriodMs;
-  const batchSize = options.batchSize ?? 100;
+  const batchSize = options.batchSize ?? 200;
   const retryDelay = options.retryDelayMs ?? 60_000;
   const keepDeletions = options.keepDeletionsMs ?? 30 * DAY_MS;
 
@@ -110,23 +124,20 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
       if (!dryRun) report.scheduled = await meta.gc.schedule(new Date(now.getTime() + grace));
       if (opts.reconcile) await reconcile();
 
-      await reviewQueue('manifest', async (tx, row) => {
+      await reviewQueue('manifest', perRow(async (tx, row) => {
         const st = await tx.gc.manifestState(row.repositoryId, row.digest, !dryRun);
-        if (!st) return 'gone';
+        if (!st) return undefined;
         const orphanEvent = row.event === 'index_delete' || row.event === 'subject_delete';
         if (!orphanEvent || st.tags > 0 || st.parents > 0 || st.subjectPresent) return 'kept';
         const reason = st.subject ? REASONS.referrerOfDeletedSubject(st.subject) : REASONS.childOfDeletedIndex;
         const d = note({ kind: 'manifest', repository: await repoName(tx, row.repositoryId), digest: row.digest, size: st.size, reason });
-        if (!dryRun) {
-          await tx.manifests.delete(row.repositoryId, row.digest);
-          await tx.gc.record(d);
-        }
-        return 'removed';
-      });
+        if (!dryRun) await tx.manifests.delete(row.repositoryId, row.digest);
+        return d;
+      }));
 
-      await reviewQueue('link', async (tx, row) => {
+      await reviewQueue('link', perRow(async (tx, row) => {
         const st = await tx.gc.linkState(row.repositoryId, row.digest, !dryRun);
-        if (!st.linked) return 'gone';
+        if (!st.linked) return undefined;
         if (st.referenced) return 'kept';
         const reason = row.event === 'manifest_delete' ? REASONS.linkOfDeletedManifest : REASONS.linkNeverReferenced;
         const d = note({ kind: 'link', repository: await repoName(tx, row.repositoryId), digest: row.digest, size: st.size, reason });
@@ -134,26 +145,41 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
           await tx.gc.deleteLink(row.repositoryId, row.digest);
           // The link was unreferenced for a grace period already: the blob is due at once (a push pinning it wins).
           await tx.gc.queueBlobs([row.digest], 'link_delete', now);
-          await tx.gc.record(d);
         }
-        return 'removed';
-      });
+        return d;
+      }));
 
-      await reviewQueue('blob', async (tx, row) => {
-        const use = await tx.gc.blobUse(row.digest);
-        if (use.links > 0 || use.references > 0) return 'kept';
-        const stored = await blobs.stat(row.digest);
-        if (use.size === null && !stored) return 'gone';
-        if (dryRun && seen.has(`blob\0${row.digest}`)) return 'gone';
-        const d = note({ kind: 'blob', repository: null, digest: row.digest, size: use.size ?? stored?.size ?? null, reason: use.size === null ? REASONS.blobUntracked : REASONS.blobUnreferenced });
-        if (!dryRun) {
-          // Bytes first, inside the transaction that holds the review row: a push pinning this blob waits for
-          // the commit (PostgreSQL) or cannot interleave (SQLite), and then writes the bytes anew.
-          if (stored) await blobs.delete(row.digest);
-          if (use.size !== null) await tx.blobs.delete(row.digest);
-          await tx.gc.record(d);
-        }
-        return 'removed';
+      // Blobs a batch at a time (the bulk of a large collection): one query per table for the batch, bytes
+      // deleted concurrently — all inside the transaction that holds the batch's review rows.
+      await reviewQueue('blob', async (tx, rows) => {
+        const use = await tx.gc.blobUse(rows.map((r) => r.digest));
+        const removals: GcDeletion[] = [];
+        const rowsToDelete: Digest[] = [];
+        const bytesToDelete: Digest[] = [];
+        await forEachLimit(rows, STORAGE_CONCURRENCY, async (row) => {
+          const u = use.get(row.digest)!;
+          if (u.links > 0 || u.references > 0) {
+            report.kept++;
+            return;
+          }
+          let size = u.size;
+          if (size === null) {
+            const stored = await blobs.stat(row.digest);
+            if (!stored) return;
+            size = stored.size;
+          }
+          if (dryRun && seen.has(`blob\0${row.digest}`)) return;
+          removals.push(note({ kind: 'blob', repository: null, digest: row.digest, size, reason: u.size === null ? REASONS.blobUntracked : REASONS.blobUnreferenced }));
+          if (u.size !== null) rowsToDelete.push(row.digest);
+          bytesToDelete.push(row.digest);
+        });
+        if (dryRun) return;
+        // Bytes first, inside the transaction that holds the review rows: a push pinning one of these blobs waits
+        // for the commit (PostgreSQL) or cannot interleave (SQLite), and then writes the bytes anew.
+        if (blobs.deleteMany) await blobs.deleteMany(bytesToDelete);
+        else await forEachLimit(bytesToDelete, STORAGE_CONCURRENCY, (d) => blobs.delete(d));
+        await tx.gc.deleteBlobRows(rowsToDelete);
+        await tx.gc.record(removals);
       });
 
       if (!dryRun) await meta.gc.pruneDeletions(new Date(now.getTime() - keepDeletions));
@@ -162,28 +188,40 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
       log.info({ dryRun, scheduled: report.scheduled, queued: report.queued, kept: report.kept, failed: report.failed, removed }, dryRun ? 'gc dry run' : 'gc pass');
       return report;
 
+      /** A batch judge from a per-row one: undefined (gone), 'kept', or the removal to record. */
+      function perRow(judge: (tx: MetadataStore, row: ReviewRow) => Promise<GcDeletion | 'kept' | undefined>): BatchJudge {
+        return async (tx, rows) => {
+          const removals: GcDeletion[] = [];
+          for (const row of rows) {
+            const verdict = await judge(tx, row);
+            if (verdict === 'kept') report.kept++;
+            else if (verdict) removals.push(verdict);
+          }
+          if (!dryRun) await tx.gc.record(removals);
+        };
+      }
+
       /**
-       * Reviews the due rows of one queue in batches, each batch one transaction; a batch that fails is
-       * retried item by item so one bad item only postpones itself.
+       * Reviews the due rows of one queue in batches, each batch one transaction that also removes the batch's
+       * review rows; a batch that fails is retried item by item so one bad item only postpones itself.
        */
-      async function reviewQueue(queue: ReviewQueue, judge: (tx: MetadataStore, row: ReviewRow) => Promise<'gone' | 'kept' | 'removed'>): Promise<void> {
+      async function reviewQueue(queue: ReviewQueue, judge: BatchJudge): Promise<void> {
         let after: ReviewCursor | undefined;
-        const settle = async (tx: MetadataStore, row: ReviewRow) => {
-          const verdict = await judge(tx, row);
-          if (verdict === 'kept') report.kept++;
-          if (!dryRun) await tx.gc.removeReview(queue, row.repositoryId, row.digest);
+        const settle = async (tx: MetadataStore, rows: ReviewRow[]) => {
+          await judge(tx, rows);
+          if (!dryRun) await tx.gc.removeReviews(queue, rows);
         };
         for (;;) {
           if (opts.signal?.aborted) return;
           let rows: ReviewRow[];
           if (dryRun) {
             rows = await meta.gc.due(queue, now, { after, limit: batchSize });
-            for (const row of rows) await settle(meta, row);
+            await settle(meta, rows);
           } else {
             try {
               rows = await meta.transaction(async (tx) => {
                 const batch = await tx.gc.due(queue, now, { after, limit: batchSize, lock: true });
-                for (const row of batch) await settle(tx, row);
+                if (batch.length) await settle(tx, batch);
                 return batch;
               });
             } catch (e) {
@@ -199,12 +237,12 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
         }
       }
 
-      async function reviewOne(queue: ReviewQueue, row: ReviewRow, settle: (tx: MetadataStore, row: ReviewRow) => Promise<void>): Promise<void> {
+      async function reviewOne(queue: ReviewQueue, row: ReviewRow, settle: (tx: MetadataStore, rows: ReviewRow[]) => Promise<void>): Promise<void> {
         try {
           await meta.transaction(async (tx) => {
             const current = await tx.gc.getReview(queue, row.repositoryId, row.digest, true);
             if (!current || current.reviewAfter === null || current.reviewAfter.getTime() > now.getTime()) return;
-            await settle(tx, current);
+            await settle(tx, [current]);
           });
         } catch (e) {
           report.failed++;

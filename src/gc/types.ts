@@ -104,13 +104,17 @@ export interface GcStore {
   /** Re-reads one row (locked FOR UPDATE on PostgreSQL when `lock`). */
   getReview(queue: ReviewQueue, repositoryId: number, digest: Digest, lock?: boolean): Promise<ReviewRow | undefined>;
   removeReview(queue: ReviewQueue, repositoryId: number, digest: Digest): Promise<void>;
+  /** Removes many rows of one queue. */
+  removeReviews(queue: ReviewQueue, rows: Array<{ repositoryId: number; digest: Digest }>): Promise<void>;
   /** A failed review: count it and try again at `at`. */
   retryReview(queue: ReviewQueue, repositoryId: number, digest: Digest, at: Date): Promise<void>;
   /** Due and waiting (scheduled later or unscheduled) rows per queue. */
   pending(now: Date): Promise<Record<ReviewQueue, { due: number; waiting: number }>>;
 
-  /** How many links and manifest references (any repository) a blob has, and its size when the row exists. */
-  blobUse(digest: Digest): Promise<{ links: number; references: number; size: number | null }>;
+  /** For each digest: how many links and manifest references (any repository) the blob has, and its size when the row exists. */
+  blobUse(digests: Digest[]): Promise<Map<Digest, { links: number; references: number; size: number | null }>>;
+  /** Deletes blob rows (their links go with them); GC only, after the bytes. */
+  deleteBlobRows(digests: Digest[]): Promise<void>;
   /** Whether the repository links the blob and whether one of its manifests references it (link locked on PostgreSQL). */
   linkState(repositoryId: number, digest: Digest, lock?: boolean): Promise<{ linked: boolean; referenced: boolean; size: number | null }>;
   /** Removes a link (GC); false when absent. */
@@ -134,8 +138,8 @@ export interface GcStore {
   /** Upload session rows not updated since `before`, in (updatedAt, id) order after `after`. */
   staleUploads(before: Date, page: { after?: { updatedAt: number; id: string }; limit: number }): Promise<Array<{ id: string; updatedAt: number }>>;
 
-  /** Records a removal. */
-  record(deletion: GcDeletion): Promise<void>;
+  /** Records removals. */
+  record(deletions: GcDeletion | GcDeletion[]): Promise<void>;
   /** Recent removals, newest first. */
   deletions(options?: { limit?: number }): Promise<GcDeletion[]>;
   /** Deletes removal records older than `before`; returns how many. */

@@ -56,6 +56,8 @@ export interface EncryptionStore {
   /** Creates or replaces an upload's state. */
   putUpload(record: EncryptedUploadRecord): Promise<void>;
   deleteUpload(id: string): Promise<boolean>;
+  /** How many repositories are encrypted under `keyId` (their KMS key), from their ECR settings. */
+  repositoriesUsingKey(keyId: string): Promise<number>;
   /** Upload states in id order after `last`. */
   listUploads(page: { last?: string; limit: number }): Promise<EncryptedUploadRecord[]>;
 }

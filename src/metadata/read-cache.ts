@@ -32,7 +32,8 @@ const READ_METHODS = new Set([
 /** Writes that never change a repository, manifest or tag row (what the cache holds). */
 const NON_INVALIDATING = new Set(['touchPulled', 'touchAccessKey', 'touch', 'recordPart',
   // meta.gc writes touch only GC's own tables and repository_blobs (not cached); its manifest deletes go through meta.manifests.
-  'protectBlob', 'queueBlobs', 'queueLinks', 'queueManifests', 'deferLinkReview', 'schedule', 'removeReview', 'retryReview', 'deleteLink',
+  'protectBlob', 'queueBlobs', 'queueLinks', 'queueManifests', 'deferLinkReview', 'schedule', 'removeReview', 'removeReviews', 'retryReview', 'deleteLink',
+  'deleteBlobRows',
   'record', 'pruneDeletions',
   // meta.scan writes touch only the scanner's tables.
   'putAdvisories', 'recordImport', 'putInventory', 'putScan', 'putRegistryScanning']);

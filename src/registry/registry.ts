@@ -7,6 +7,7 @@ import { isRepositoryName, parseRepositoryName, parseTag } from '../core/referen
 import type { BlobReader, ByteRange, BlobStore } from '../storage/blob-store.ts';
 import type { ManifestRecord, MetadataStore, ReferrerRecord, RepositoryRecord } from '../metadata/types.ts';
 import { createDownloadLinks, type DownloadLinks } from './download-links.ts';
+import type { RepositoryEncryptionService } from './encryption.ts';
 import { createImageService, type ImagePutHook, type ImageService } from './images.ts';
 import { createRepositoryService, isTagImmutable, type RepositoryService } from './repositories.ts';
 
@@ -25,6 +26,8 @@ export interface RegistryOptions {
   region?: string;
   /** Signs layer download links (GetDownloadUrlForLayer); default: a per-process random key. */
   downloads?: DownloadLinks;
+  /** Encryption at rest: the key-scoped BlobStore of each repository and its key lifecycle (registry/encryption.ts). */
+  encryption?: RepositoryEncryptionService;
   /** Runs in every manifest put's transaction (scan on push enqueues its job here). */
   onImagePut?: ImagePutHook;
   /** GC grace period: a HEAD on a blob postpones its link's review when it is due within this time. Undefined: GC off. */
@@ -109,7 +112,9 @@ export function parseReference(reference: string): { digest: Digest } | { tag: s
 export function createRegistry(options: RegistryOptions): Registry {
   const { blobs, meta, clock } = options;
   const accountId = options.accountId ?? '123456789012';
-  const repositories = createRepositoryService({ meta, clock, accountId, region: options.region ?? 'us-east-1' });
+  const repositories = createRepositoryService({ meta, clock, accountId, region: options.region ?? 'us-east-1', keys: options.encryption });
+  /** The BlobStore of a repository: its key scope's view when encrypting, else the one store. */
+  const blobsOf = async (repo: RepositoryRecord): Promise<BlobStore> => (options.encryption ? options.encryption.blobsFor(repo) : blobs);
 
   async function getRepository(name: string): Promise<RepositoryRecord> {
     parseRepositoryName(name);
@@ -218,7 +223,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       const repo = await repositoryForPush(name);
       const id = randomUUID();
       const now = clock.now();
-      await blobs.createUpload(id);
+      await (await blobsOf(repo)).createUpload(id);
       await meta.uploads.create({ id, repositoryId: repo.id, createdAt: now, updatedAt: now });
       return { id, size: 0 };
     },
@@ -260,7 +265,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       const digest = parseDigest(digestParam, 'digest query parameter');
       const repo = await repositoryForPush(name);
       await meta.gc.protectBlob(digest);
-      const stored = await blobs.putBlob(digest, body, length !== undefined ? { expectedLength: length } : undefined);
+      const stored = await (await blobsOf(repo)).putBlob(digest, body, length !== undefined ? { expectedLength: length } : undefined);
       await recordBlob(repo.id, digest, stored.size);
       return { digest, size: stored.size };
     },
@@ -275,7 +280,7 @@ export function createRegistry(options: RegistryOptions): Registry {
         await tx.gc.protectBlob(digest, 'blob_mount');
         const blob = await tx.blobs.getLinked(source.id, digest);
         if (!blob) return undefined;
-        if (!(await blobs.stat(digest))) return undefined;
+        if (!(await (await blobsOf(repo)).stat(digest))) return undefined; // the target's key scope must hold it
         await tx.blobs.link(repo.id, digest, clock.now());
         return { digest, size: blob.size };
       });
@@ -292,8 +297,8 @@ export function createRegistry(options: RegistryOptions): Registry {
       return { digest, size: blob.size };
     },
 
-    async openBlob(_name, digest, range) {
-      return blobs.open(digest, range);
+    async openBlob(name, digest, range) {
+      return (await blobsOf(await getRepository(name))).open(digest, range);
     },
 
     async openBlobReader(digest) {

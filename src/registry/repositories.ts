@@ -73,6 +73,18 @@ export interface RepositoryServiceOptions {
   accountId: string;
   /** Region for the AWS-managed KMS key ARN reported when KMS is chosen without a key. */
   region: string;
+  /**
+   * Encryption at rest (registry/encryption.ts): resolves a new repository's key before it is created
+   * (KMS without kmsKey gets a key of its own) and releases it when the repository is deleted. Without it,
+   * encryption settings are only stored and reported.
+   */
+  keys?: RepositoryKeys;
+}
+
+/** The part of the encryption service the repository service calls. */
+export interface RepositoryKeys {
+  prepare(name: string, requested: { encryptionType: RepositorySettings['encryptionType']; kmsKey: string | null }): Promise<{ encryptionType: string; kmsKey: string | null }>;
+  released(settings: { encryptionType: string; kmsKey: string | null }): Promise<void>;
 }
 
 export interface RepositoryService {
@@ -238,6 +250,27 @@ export function createRepositoryService(options: RepositoryServiceOptions): Repo
     return s;
   }
 
+  function repositoryExists(name: string): RegistryError {
+    return new RegistryError('REPOSITORY_EXISTS', `The repository with name '${name}' already exists in the registry with id '${accountId}'`, { name });
+  }
+
+  /** Resolves the key of a repository about to be created (a no-op without encryption at rest). */
+  async function withKey(name: string, partial: Partial<RepositorySettings> = {}): Promise<Partial<RepositorySettings>> {
+    if (!options.keys) return partial;
+    const resolved = await options.keys.prepare(name, { encryptionType: partial.encryptionType ?? 'AES256', kmsKey: partial.kmsKey ?? null });
+    return { ...partial, encryptionType: resolved.encryptionType as RepositorySettings['encryptionType'], kmsKey: resolved.kmsKey };
+  }
+
+  /** Creates a repository with a key prepared for it; a key made for a repository that then failed to be created is released. */
+  async function insertWithKey(name: string, settings: RepositorySettings, tags: ResourceTag[], policyText: string | null): Promise<RepositoryRecord> {
+    try {
+      return await insert(name, settings, tags, policyText);
+    } catch (e) {
+      await options.keys?.released(settings);
+      throw e;
+    }
+  }
+
   async function applyTags(tx: MetadataStore, repositoryId: number, tags: ResourceTag[]): Promise<void> {
     if (!tags.length) return;
     const r = await tx.ecr.putTags(repositoryId, tags, MAX_REPOSITORY_TAGS);
@@ -256,9 +289,7 @@ export function createRepositoryService(options: RepositoryServiceOptions): Repo
         return record;
       });
     } catch (e) {
-      if (isRegistryError(e) && e.kind === 'REPOSITORY_EXISTS') {
-        throw new RegistryError('REPOSITORY_EXISTS', `The repository with name '${name}' already exists in the registry with id '${accountId}'`, { name });
-      }
+      if (isRegistryError(e) && e.kind === 'REPOSITORY_EXISTS') throw repositoryExists(name);
       throw e;
     }
   }
@@ -284,11 +315,12 @@ export function createRepositoryService(options: RepositoryServiceOptions): Repo
     accountId,
 
     async create(input) {
-      const settings = resolveSettings(input.settings);
       const tags = input.tags ?? [];
       if (tags.length > MAX_REPOSITORY_TAGS) throw tooManyTags();
       if (input.policyText !== undefined) checkRepositoryPolicy(input.policyText);
-      const record = await insert(input.name, settings, tags, input.policyText ?? null);
+      if (options.keys && (await meta.repositories.get(input.name))) throw repositoryExists(input.name); // before any key is made
+      const settings = resolveSettings(await withKey(input.name, input.settings));
+      const record = await insertWithKey(input.name, settings, tags, input.policyText ?? null);
       return { record, settings };
     },
 
@@ -325,6 +357,8 @@ export function createRepositoryService(options: RepositoryServiceOptions): Repo
         // Cascades: manifests, tags, blob links, uploads, settings, policy, resource tags.
         if (!(await tx.repositories.delete(record.id))) throw notFound(name);
       });
+      // Crypto-shredding: the last repository using a key of its own takes the key (and its data) along.
+      await options.keys?.released(settings);
       return { record, settings };
     },
 
@@ -454,14 +488,16 @@ export function createRepositoryService(options: RepositoryServiceOptions): Repo
     async createFromTemplate(name) {
       const t = await templateFor(name);
       if (!t) return undefined;
-      const settings = resolveSettings({
+      const existing = await meta.repositories.get(name);
+      if (existing) return existing; // a concurrent push created it first
+      const settings = resolveSettings(await withKey(name, {
         imageTagMutability: t.imageTagMutability,
         imageTagMutabilityExclusionFilters: t.imageTagMutabilityExclusionFilters,
         encryptionType: t.encryptionType,
         kmsKey: t.kmsKey,
-      });
+      }));
       try {
-        return await insert(name, settings, t.resourceTags, t.repositoryPolicy || null);
+        return await insertWithKey(name, settings, t.resourceTags, t.repositoryPolicy || null);
       } catch (e) {
         if (!isRegistryError(e) || e.kind !== 'REPOSITORY_EXISTS') throw e;
         return find(name); // a concurrent push created it first

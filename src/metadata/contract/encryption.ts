@@ -38,6 +38,20 @@ export function encryptionCases(s: StoreRef): void {
       assert.equal(await s().encryption.getObject('registry', object.digest), undefined);
     });
 
+    it('counts the repositories encrypted under a key', async () => {
+      const settings = { imageTagMutability: 'MUTABLE' as const, imageTagMutabilityExclusionFilters: [], scanOnPush: false };
+      const a = await s().repositories.create('a', at(0));
+      const b = await s().repositories.create('b', at(0));
+      const c = await s().repositories.create('c', at(0));
+      await s().ecr.putSettings(a.id, { ...settings, encryptionType: 'KMS', kmsKey: 'arn:k1' }, at(1));
+      await s().ecr.putSettings(b.id, { ...settings, encryptionType: 'KMS', kmsKey: 'arn:k1' }, at(1));
+      await s().ecr.putSettings(c.id, { ...settings, encryptionType: 'AES256', kmsKey: null }, at(1));
+      assert.equal(await s().encryption.repositoriesUsingKey('arn:k1'), 2);
+      await s().repositories.delete(a.id);
+      assert.equal(await s().encryption.repositoriesUsingKey('arn:k1'), 1);
+      assert.equal(await s().encryption.repositoriesUsingKey('arn:other'), 0);
+    });
+
     it('uploads: upsert, read, delete', async () => {
       await s().encryption.putScope(scope);
       const u = { id: 'up-1', scopeId: 'registry', size: 0, parts: '[]', updatedAt: at(3) };

@@ -40,8 +40,11 @@ export function gcCases(s: StoreRef): void {
       assert.equal(retried?.reviewAfter?.getTime(), at(60).getTime());
       await gc.removeReview('link', r.id, dg(1));
       assert.equal(await gc.getReview('link', r.id, dg(1)), undefined);
+      await gc.removeReviews('link', [{ repositoryId: r.id, digest: dg(2) }, { repositoryId: r.id, digest: dg(3) }]);
+      assert.equal(await gc.getReview('link', r.id, dg(2)), undefined);
+      await gc.queueLinks(r.id, [dg(1), dg(2), dg(3)], 'test', at(9));
       const p = await gc.pending(at(55));
-      assert.deepEqual(p.link, { due: 3, waiting: 0 });
+      assert.deepEqual(p.link, { due: 4, waiting: 0 });
     });
 
     it('a link queues its own review and pins its blob; unlink queues the blob', async () => {
@@ -91,7 +94,9 @@ export function gcCases(s: StoreRef): void {
       const other = await st.repositories.create('o', at(0));
       const img = await pushImage(st, r.id, 'a', ['x']);
       await st.blobs.link(other.id, dg('blob:x'), at(1));
-      assert.deepEqual(await st.gc.blobUse(dg('blob:x')), { links: 2, references: 1, size: 101 });
+      const use = await st.gc.blobUse([dg('blob:x'), dg('absent')]);
+      assert.deepEqual(use.get(dg('blob:x')), { links: 2, references: 1, size: 101 });
+      assert.deepEqual(use.get(dg('absent')), { links: 0, references: 0, size: null });
       assert.deepEqual(await st.gc.linkState(r.id, dg('blob:x')), { linked: true, referenced: true, size: 101 });
       assert.deepEqual(await st.gc.linkState(other.id, dg('blob:x')), { linked: true, referenced: false, size: 101 });
       assert.ok(await st.gc.deleteLink(other.id, dg('blob:x')));
@@ -134,7 +139,8 @@ export function gcCases(s: StoreRef): void {
       await gc.record({ kind: 'blob', repository: null, digest: dg(1), size: 5, reason: 'r1', at: at(1) });
       await gc.record({ kind: 'link', repository: 'x', digest: dg(2), size: null, reason: 'r2', at: at(2) });
       assert.deepEqual((await gc.deletions()).map((d) => d.reason), ['r2', 'r1']);
-      assert.equal(await gc.pruneDeletions(at(2)), 1);
+      await gc.record([{ kind: 'upload', repository: null, digest: 'u1', size: null, reason: 'r0', at: at(0) }]);
+      assert.equal(await gc.pruneDeletions(at(2)), 2);
       assert.deepEqual(await gc.deletions(), [{ kind: 'link', repository: 'x', digest: dg(2), size: null, reason: 'r2', at: at(2) }]);
     });
 

@@ -89,6 +89,12 @@ export function createEncryptionStore(ctx: StoreContext): EncryptionStore {
       return r && upload(r);
     },
 
+    async repositoriesUsingKey(keyId) {
+      const r = await db.selectFrom('ecr_repository_settings').select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('kms_key', '=', keyId).where('encryption_type', '<>', 'AES256').executeTakeFirst();
+      return Number(r?.n ?? 0);
+    },
+
     async listUploads(page) {
       let q = db.selectFrom('encrypted_uploads').selectAll().orderBy('id').limit(page.limit);
       if (page.last !== undefined) q = q.where('id', '>', page.last);

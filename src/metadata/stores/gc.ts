@@ -202,6 +202,18 @@ export function createGcStore({ db, dialect }: StoreContext): GcStore {
       return r && toRow(queue, r);
     },
 
+    async removeReviews(queue, rows) {
+      if (queue === 'blob') {
+        for (const part of chunks(rows.map((r) => r.digest), IN_LIST_CHUNK)) await db.deleteFrom('gc_blob_reviews').where('digest', 'in', part).execute();
+        return;
+      }
+      const byRepo = new Map<number, string[]>();
+      for (const r of rows) byRepo.set(r.repositoryId, [...(byRepo.get(r.repositoryId) ?? []), r.digest]);
+      for (const [repositoryId, digests] of byRepo) {
+        for (const part of chunks(digests, IN_LIST_CHUNK)) await db.deleteFrom(REPO_TABLE[queue]).where('repository_id', '=', repositoryId).where('digest', 'in', part).execute();
+      }
+    },
+
     async removeReview(queue, repositoryId, digest) {
       if (queue === 'blob') await db.deleteFrom('gc_blob_reviews').where('digest', '=', digest).execute();
       else await db.deleteFrom(REPO_TABLE[queue]).where('repository_id', '=', repositoryId).where('digest', '=', digest).execute();
@@ -224,11 +236,26 @@ export function createGcStore({ db, dialect }: StoreContext): GcStore {
       return out;
     },
 
-    async blobUse(digest) {
-      const row = await db.selectFrom('blobs').select('size').where('digest', '=', digest).executeTakeFirst();
-      const links = await db.selectFrom('repository_blobs').select((eb) => eb.fn.countAll().as('n')).where('digest', '=', digest).executeTakeFirstOrThrow();
-      const refs = await db.selectFrom('manifest_references').select((eb) => eb.fn.countAll().as('n')).where('child_digest', '=', digest).executeTakeFirstOrThrow();
-      return { links: Number(links.n), references: Number(refs.n), size: row ? Number(row.size) : null };
+    async blobUse(digests) {
+      const out = new Map<Digest, { links: number; references: number; size: number | null }>();
+      for (const d of digests) out.set(d, { links: 0, references: 0, size: null });
+      for (const part of chunks(distinct(digests), IN_LIST_CHUNK)) {
+        for (const r of await db.selectFrom('blobs').select(['digest', 'size']).where('digest', 'in', part).execute()) out.get(r.digest)!.size = Number(r.size);
+        const links = await db.selectFrom('repository_blobs').select((eb) => ['digest', eb.fn.countAll().as('n')]).where('digest', 'in', part).groupBy('digest').execute();
+        for (const r of links) out.get(r.digest)!.links = Number(r.n);
+        const refs = await db
+          .selectFrom('manifest_references')
+          .select((eb) => ['child_digest', eb.fn.countAll().as('n')])
+          .where('child_digest', 'in', part)
+          .groupBy('child_digest')
+          .execute();
+        for (const r of refs) out.get(r.child_digest)!.references = Number(r.n);
+      }
+      return out;
+    },
+
+    async deleteBlobRows(digests) {
+      for (const part of chunks(distinct(digests), IN_LIST_CHUNK)) await db.deleteFrom('blobs').where('digest', 'in', part).execute();
     },
 
     async linkState(repositoryId, digest, lock) {
@@ -358,11 +385,14 @@ export function createGcStore({ db, dialect }: StoreContext): GcStore {
       return (await q.execute()).map((r) => ({ id: r.id, updatedAt: Number(r.updated_at) }));
     },
 
-    async record(d: GcDeletion) {
-      await db
-        .insertInto('gc_deletions')
-        .values({ at: d.at.getTime(), kind: d.kind, repository: d.repository, digest: d.digest, size: d.size, reason: d.reason })
-        .execute();
+    async record(deletions) {
+      const list = Array.isArray(deletions) ? deletions : [deletions];
+      for (const part of chunks(list, 100)) {
+        await db
+          .insertInto('gc_deletions')
+          .values(part.map((d: GcDeletion) => ({ at: d.at.getTime(), kind: d.kind, repository: d.repository, digest: d.digest, size: d.size, reason: d.reason })))
+          .execute();
+      }
     },
 
     async deletions(options = {}) {

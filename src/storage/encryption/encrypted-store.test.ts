@@ -48,14 +48,9 @@ for (const kind of ['fs', 'memory'] as const) {
   });
 }
 
+/** Every regular file under `dir`. */
 function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else out.push(p);
-  }
-  return out;
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((n) => join(dir, n)).filter((p) => statSync(p).isFile());
 }
 
 test('no plaintext reaches the inner store, and reads return the original bytes', async () => {

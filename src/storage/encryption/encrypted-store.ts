@@ -61,6 +61,14 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
   const running = new Map<string, { hash: Hash; hashed: number }>();
   /** Verified object records (immutable; a deleted one simply fails to open its parts). */
   const records = new Map<string, { size: number; parts: PartRef[] }>();
+  /** The scope a digest was last written or read in, so an unscoped stat right after a push needs no query. */
+  const lastScope = new Map<string, string>();
+  const remember = (digest: string, scopeId: string, v: { size: number; parts: PartRef[] }) => {
+    if (records.size > 50_000) records.clear();
+    if (lastScope.size > 50_000) lastScope.clear();
+    records.set(`${scopeId}\n${digest}`, v);
+    lastScope.set(digest, scopeId);
+  };
 
   async function writePart(scopeId: string, body: Readable, opts: { expectedLength?: number; hash?: Hash; algorithm?: 'sha256' | 'sha512' }): Promise<{ part: PartRef; plain: ReturnType<typeof tapBody> }> {
     const salt = randomBytes(32);
@@ -104,10 +112,8 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
     if (rec.mac.length !== mac.length || !timingSafeEqual(rec.mac, mac)) {
       throw new RegistryError('INTERNAL', 'stored blob record failed authentication', { digest });
     }
-    const parts = parseParts(rec.parts);
-    const v = { size: rec.size, parts };
-    if (records.size > 50_000) records.clear();
-    records.set(cacheKey, v);
+    const v = { size: rec.size, parts: parseParts(rec.parts) };
+    remember(digest, scopeId, v);
     return v;
   }
 
@@ -150,7 +156,8 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
     const text = JSON.stringify(parts);
     const rec: EncryptedObjectRecord = { scopeId, digest, size, parts: text, mac: objectMac(await scopes.macKey(scopeId), scopeId, digest, size, text), createdAt: clock.now() };
     const { created } = await store.putObject(rec);
-    if (!created) await dropParts(parts); // the scope already holds this blob: keep one copy
+    if (created) remember(digest, scopeId, { size, parts });
+    else await dropParts(parts); // the scope already holds this blob: keep one copy
   }
 
   async function uploadState(uploadId: string) {
@@ -167,6 +174,9 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
         const r = await record(scopeId, digest);
         return r && { scopeId, ...r };
       }
+      const known = lastScope.get(digest);
+      const hit = known !== undefined ? records.get(`${known}\n${digest}`) : undefined;
+      if (hit) return { scopeId: known!, ...hit };
       const [any] = await store.objectsFor(digest);
       if (!any) return undefined;
       const r = await record(any.scopeId, digest);
@@ -299,6 +309,7 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
         for (const c of copies) {
           if (!c) continue;
           records.delete(`${c.scopeId}\n${digest}`);
+          lastScope.delete(digest);
           await store.deleteObject(c.scopeId, digest);
           await dropParts(parseParts(c.parts));
         }
@@ -339,6 +350,7 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
       async close() {
         running.clear();
         records.clear();
+        lastScope.clear();
         await inner.close();
       },
     };
@@ -384,6 +396,7 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
         if (!rows.length) break;
         for (const r of rows) {
           records.delete(`${scopeId}\n${r.digest}`);
+          lastScope.delete(r.digest);
           await store.deleteObject(scopeId, r.digest);
           await dropParts(parseParts(r.parts));
           n++;
