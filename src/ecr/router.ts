@@ -7,6 +7,7 @@ import type { LifecycleService } from '../lifecycle/service.ts';
 import { errorCatalogue, isRegistryError } from '../core/errors.ts';
 import { parseBoundedJson } from '../core/json.ts';
 import { readBody, sha256Hex } from '../http/body.ts';
+import { clientGone } from '../http/errors.ts';
 import type { Handler, RequestContext } from '../http/context.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ScanService } from '../scan/service.ts';
@@ -126,6 +127,10 @@ function send(res: ServerResponse, requestId: string, status: number, value: unk
 
 /** Renders any failure as AWS JSON 1.1 (`__type`, `message`); only real faults are ServerException 500. */
 export function renderError(res: ServerResponse, rctx: RequestContext, e: unknown, log: Logger): void {
+  if (clientGone(res) && !(e instanceof EcrError) && !(e instanceof AuthError)) {
+    log.info({ reqId: rctx.id, route: rctx.route, reason: (e as Error | undefined)?.message }, 'request aborted by the client');
+    return;
+  }
   if (res.headersSent) {
     res.destroy();
     return;

@@ -7,6 +7,14 @@ export function toRegistryError(e: unknown): RegistryError {
   return new RegistryError('INTERNAL', 'internal server error', undefined, { cause: e });
 }
 
+/**
+ * True when the client's connection is gone (it disconnected mid-request, or was cut for stalling): there is nobody
+ * to answer, and the failure that follows (an aborted body read) is not a server fault.
+ */
+export function clientGone(res: ServerResponse): boolean {
+  return res.destroyed || !res.socket || res.socket.destroyed;
+}
+
 /** Writes the OCI error JSON for `err` (headers only for HEAD). */
 export function writeOciError(res: ServerResponse, err: RegistryError, head: boolean): void {
   const spec = errorCatalogue[err.kind];

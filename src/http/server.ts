@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { RegistryError } from '../core/errors.ts';
 import type { Handler, RequestContext } from './context.ts';
-import { toRegistryError, writeOciError } from './errors.ts';
+import { clientGone, toRegistryError, writeOciError } from './errors.ts';
 import type { HttpMetrics } from './metrics.ts';
 
 export interface HttpServerOptions {
@@ -156,7 +156,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   function fail(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, e: unknown): void {
     const err = toRegistryError(e);
-    if (err.kind === 'INTERNAL' && req.socket.destroyed) {
+    if (err.kind === 'INTERNAL' && clientGone(res)) {
       // The client went away (or was cut for stalling) mid-request: nothing to answer, not a server fault.
       ctx.log.info({ reqId: ctx.id, route: ctx.route, reason: (err.cause as Error | undefined)?.message }, 'request aborted by the client');
       res.destroy();

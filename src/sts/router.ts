@@ -12,6 +12,7 @@ import { AuthError, type AuthErrorCode } from '../auth/sigv4/index.ts';
 import type { Clock } from '../core/clock.ts';
 import { isRegistryError } from '../core/errors.ts';
 import { readBody, sha256Hex } from '../http/body.ts';
+import { clientGone } from '../http/errors.ts';
 import type { Handler, RequestContext } from '../http/context.ts';
 
 export interface StsRoutesOptions {
@@ -124,6 +125,10 @@ export function createStsRoutes(options: StsRoutesOptions): (req: IncomingMessag
 }
 
 function renderStsError(res: ServerResponse, rctx: RequestContext, e: unknown, log: Logger): void {
+  if (clientGone(res) && !(e instanceof StsError) && !(e instanceof AuthError)) {
+    log.info({ reqId: rctx.id, route: rctx.route, reason: (e as Error | undefined)?.message }, 'request aborted by the client');
+    return;
+  }
   if (res.headersSent) {
     res.destroy();
     return;

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import pino from 'pino';
 import { freshDatabase, skipUnlessPostgres, stopTestPostgres, testPostgres, truncateAll } from '../../../test/helpers/postgres.ts';
+import { systemClock } from '../../core/clock.ts';
 import { isRegistryError } from '../../core/errors.ts';
+import { createJobRunner } from '../../jobs/runner.ts';
 import { at, dg, pushImage } from '../contract/fixtures.ts';
 import { runMetadataContract } from '../metadata.contract.ts';
 import { knownSchemaVersion, migrate, migrations, schemaStatus, SchemaTooNewError } from '../migrations/index.ts';
@@ -114,6 +117,33 @@ describe('PostgreSQL metadata', { skip }, () => {
         assert.ok(!nonNull.includes(final), 'the winner was never overwritten');
         assert.equal(await store.tags.count(r.id), 1);
       } finally {
+        await cleanup();
+      }
+    });
+
+    it('job runners on two nodes drain one queue: every job runs exactly once', async () => {
+      const { store: nodeA, url, cleanup } = await fresh(6);
+      const nodeB = await createPostgresMetadata({ url, poolSize: 6 });
+      try {
+        const log = pino({ level: 'silent' });
+        const ran = new Map<number, string[]>();
+        const runners = [nodeA, nodeB].map((meta, i) => {
+          const runner = createJobRunner({ meta, clock: systemClock, log, owner: `node-${i}`, pollIntervalMs: 50 });
+          runner.register('test.once', async (job) => {
+            ran.set(job.id, [...(ran.get(job.id) ?? []), runner.owner]);
+            await new Promise((r) => setTimeout(r, 2));
+          }, { concurrency: 4 });
+          return runner;
+        });
+        for (let i = 0; i < 120; i++) await nodeA.jobs.enqueue('test.once', `item-${i}`, { i });
+        const counts = await Promise.all(runners.map((r) => r.drain()));
+        assert.equal(counts[0] + counts[1], 120);
+        assert.equal(ran.size, 120);
+        for (const [id, owners] of ran) assert.equal(owners.length, 1, `job ${id} ran ${owners.length} times (${owners.join(', ')})`);
+        assert.equal((await nodeB.jobs.list({ state: 'done', limit: 500 })).length, 120);
+        await Promise.all(runners.map((r) => r.stop()));
+      } finally {
+        await nodeB.close();
         await cleanup();
       }
     });
