@@ -12,7 +12,8 @@ export function toRegistryError(e: unknown): RegistryError {
  * to answer, and the failure that follows (an aborted body read) is not a server fault.
  */
 export function clientGone(res: ServerResponse): boolean {
-  return res.destroyed || !res.socket || res.socket.destroyed;
+  // The request's socket, not res.socket: a pipelined response waiting its turn has no socket yet.
+  return res.destroyed || res.req?.socket?.destroyed === true;
 }
 
 /** Writes the OCI error JSON for `err` (headers only for HEAD). */
