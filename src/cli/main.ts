@@ -8,6 +8,8 @@ import { registerJobCommands } from './jobs.ts';
 import { registerKeyCommands } from './keys.ts';
 import { registerMigrateCommands } from './migrate.ts';
 import { registerGcCommands } from './gc.ts';
+import { registerScanCommands } from './scan.ts';
+import { registerVulnDbCommands } from './vulndb.ts';
 import { registerLifecycleCommands } from './lifecycle.ts';
 
 /** Builds the `cargohold` command tree. Exported for tests. */
@@ -47,6 +49,8 @@ export function buildProgram(): Command {
   registerKeyCommands(program);
   registerMigrateCommands(program);
   registerGcCommands(program);
+  registerVulnDbCommands(program);
+  registerScanCommands(program);
   registerLifecycleCommands(program);
 
   return program;

@@ -14,7 +14,7 @@ import { cvssBand, cvssScores, debianUrgency, preferredScore, severityRank, vend
 
 /** One vulnerability of one installed package. */
 export interface Finding {
-  /** The advisory id shown (a CVE when one of the merged records is one, else GHSA, else the record's own). */
+  /** The advisory id shown (a CVE when one of the merged records is one, else GO-, else GHSA, else the record's own). */
   id: string;
   /** The other record ids and aliases merged into this finding. */
   aliases: string[];
@@ -194,8 +194,9 @@ function aliasGroups(hits: Hit[]): Hit[][] {
   return [...groups.values()];
 }
 
+/** Which merged record names the finding: a CVE, else the Go database's own id, else GHSA, else the rest. */
 function primaryRank(id: string): number {
-  return id.startsWith('CVE-') ? 0 : id.startsWith('GHSA-') ? 1 : 2;
+  return id.startsWith('CVE-') ? 0 : id.startsWith('GO-') ? 1 : id.startsWith('GHSA-') ? 2 : 3;
 }
 
 function toFinding(pkg: InstalledPackage, q: MatchQuery, group: Hit[]): Finding {
