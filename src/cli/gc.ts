@@ -57,7 +57,7 @@ export function registerGcCommands(program: Command): void {
       const limit = opts.limit === undefined ? 100 : Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw userError('--limit must be an integer from 1 to 10000');
       const { withData } = await import('./open-data.ts');
-      await withData(opts, async ({ config, meta }) => {
+      await withData(opts, async ({ config, dataDir, meta }) => {
         if (opts.history) {
           const rows = await meta.gc.deletions({ limit });
           if (opts.json) {
@@ -67,12 +67,15 @@ export function registerGcCommands(program: Command): void {
           printTable([['AT', 'KIND', 'REPOSITORY', 'DIGEST', 'SIZE', 'REASON'], ...rows.map((r) => [r.at.toISOString(), r.kind, r.repository ?? '-', r.digest, r.size === null ? '-' : formatBytes(r.size), r.reason])]);
           return;
         }
-        const [{ default: pino }, { openBlobStore }, { createGarbageCollector }, { systemClock }] = await Promise.all([
-          import('pino'), import('../storage/open.ts'), import('../gc/collector.ts'), import('../core/clock.ts'),
+        const [{ default: pino }, { openBlobStore }, { openEncryptionAtRest }, { createGarbageCollector }, { systemClock }] = await Promise.all([
+          import('pino'), import('../storage/open.ts'), import('../storage/encryption/open.ts'), import('../gc/collector.ts'), import('../core/clock.ts'),
         ]);
-        const blobs = await openBlobStore(config);
+        // The same layering as the server (src/main.ts): GC must see blobs by digest, never a layer's own objects.
+        const inner = await openBlobStore(config);
+        const atRest = await openEncryptionAtRest({ config, dataDir, inner, meta, clock: systemClock });
+        const blobs = atRest.blobs;
         try {
-          const gc = createGarbageCollector({ meta, blobs, clock: systemClock, log: pino({ level: 'warn' }, pino.destination(2)), gracePeriodMs: config.gc.gracePeriodSeconds * 1000 });
+          const gc = createGarbageCollector({ meta: atRest.meta, blobs, clock: systemClock, log: pino({ level: 'warn' }, pino.destination(2)), gracePeriodMs: config.gc.gracePeriodSeconds * 1000 });
           const report = await gc.run({ dryRun: !!opts.dryRun, reconcile: opts.reconcile !== false, list: true });
           const pending = await meta.gc.pending(report.finishedAt);
           if (opts.json) {
