@@ -117,8 +117,6 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     accountId: config.identity.accountId,
     region: config.identity.region,
     downloads: createDownloadLinks({ key: loadOrCreateKey(dataDir, 'download'), clock }),
-    // Scan on push: the scan request commits with the push (the service is created below, before any request).
-    onImagePut: (tx, put) => scans.onImagePut(tx, put),
     encryption: atRest.service,
     // Scan on push: the scan request commits with the push (the service is created below, before any request).
     onImagePut: (tx, put) => scans.onImagePut(tx, put),

@@ -8,7 +8,7 @@
  * `readInventory`, throughput over the uncompressed bytes, the process CPU seconds per run (less sensitive to
  * other load on a shared machine than wall time), and the peak RSS growth.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,33 +18,13 @@ import { execFileSync } from 'node:child_process';
 import { zipSync } from 'fflate';
 import { readInventory } from '../../src/scan/inventory/index.ts';
 import { buildTar, fakeGoBinary, groundTruthEntries, LAYER_MEDIA_TYPES, zstdStoredFrame, type LayerEntry } from '../../src/scan/inventory/test-layers.ts';
+import { elf, filler } from './filler.ts';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '200' }, runs: { type: 'string', default: '3' }, compression: { type: 'string', default: 'gzip' } } });
 const TOTAL = Number(values.mb) * 1e6;
 const RUNS = Math.min(Math.max(Number(values.runs), 1), 20);
 const compression = values.compression as 'gzip' | 'zstd' | 'none';
 if (!['gzip', 'zstd', 'none'].includes(compression)) throw new Error('--compression must be gzip, zstd or none');
-
-const random = randomBytes(8 * 1024 * 1024);
-let cursor = 0;
-/** Half random, half repetitive text: compresses roughly like a real root filesystem (~2:1). */
-function filler(size: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let at = 0; at < size; at += 8192) {
-    const n = Math.min(4096, size - at);
-    if (cursor + n > random.length) cursor = 0;
-    random.copy(out, at, cursor, cursor + n);
-    cursor += n;
-    if (at + n < size) out.write('lorem ipsum dolor sit amet, consectetur adipiscing elit; '.repeat(72).slice(0, Math.min(4096, size - at - n)), at + n);
-  }
-  return out;
-}
-
-function elf(size: number): Buffer {
-  const b = filler(size);
-  b.writeUInt32BE(0x7f454c46, 0); b[4] = 2; b[5] = 1;
-  return b;
-}
 
 function dpkgStatus(n: number): string {
   const base = readFileSyncText(groundTruthEntries('debian-12').find((e) => 'path' in e && e.path === '/var/lib/dpkg/status'));

@@ -12,7 +12,6 @@
  *    npm, PyPI and Go ground truth with per-image version variation) with COMPLETE scans; the npm advisories
  *    are imported again (the generation moves) and the `scan.rematch` job is timed. Target < 60 s for 10,000.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,27 +31,12 @@ import { VULNDB_FIXTURES } from '../../src/scan/testing.ts';
 import type { Inventory } from '../../src/scan/types.ts';
 import { importVulnDb } from '../../src/scan/vulndb/import.ts';
 import { createFsBlobStore } from '../../src/storage/drivers/fs.ts';
+import { elf, filler } from '../inventory/filler.ts';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '200' }, inventories: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' } } });
 const TOTAL = Number(values.mb) * 1e6;
 const INVENTORIES = Math.max(1, Number(values.inventories));
 const RUNS = Math.min(Math.max(Number(values.runs), 1), 10);
-
-const random = randomBytes(8 * 1024 * 1024);
-let cursor = 0;
-/** Half random, half text: compresses roughly like a root filesystem. */
-function filler(size: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let at = 0; at < size; at += 8192) {
-    const n = Math.min(4096, size - at);
-    if (cursor + n > random.length) cursor = 0;
-    random.copy(out, at, cursor, cursor + n);
-    cursor += n;
-    if (at + n < size) out.write('lorem ipsum dolor sit amet, consectetur adipiscing elit; '.repeat(72).slice(0, Math.min(4096, size - at - n)), at + n);
-  }
-  return out;
-}
-const elf = (size: number) => { const b = filler(size); b.writeUInt32BE(0x7f454c46, 0); b[4] = 2; b[5] = 1; return b; };
 
 function layers(): LayerEntry[][] {
   const base: LayerEntry[] = [...groundTruthEntries('debian-12')];

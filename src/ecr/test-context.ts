@@ -7,9 +7,7 @@ import { createSqliteMetadata } from '../metadata/dialects/sqlite.ts';
 import type { MetadataStore } from '../metadata/types.ts';
 import { createJobRunner } from '../jobs/runner.ts';
 import type { JobRunner } from '../jobs/types.ts';
-import { createJobRunner } from '../jobs/runner.ts';
 import { createRegistry, type Registry } from '../registry/registry.ts';
-import { createScanService } from '../scan/service.ts';
 import { createScanService } from '../scan/service.ts';
 import { createLifecycleService } from '../lifecycle/service.ts';
 import { createMemoryBlobStore } from '../storage/drivers/memory.ts';
@@ -62,8 +60,6 @@ export async function createTestEcr(options: { createRepositoryOnPush?: boolean 
   const jobs = createJobRunner({ meta, clock, log: silent });
   const scans = createScanService({ meta, blobs, clock, log: silent, jobs, settings: { refreshIntervalMs: 86_400_000, rematchWindowMs: 30 * 86_400_000, startScanIntervalMs: 86_400_000 } });
   await scans.register();
-  const silent = pino({ level: 'silent' });
-  const scans = createScanService({ meta, blobs, clock, log: silent, jobs: createJobRunner({ meta, clock, log: silent }), settings: { refreshIntervalMs: 86_400_000, rematchWindowMs: 30 * 86_400_000, startScanIntervalMs: 86_400_000 } });
   const principal: Principal = { arn: `arn:aws:iam::${TEST_ACCOUNT}:user/tester`, accountId: TEST_ACCOUNT, username: 'tester', isAnonymous: false };
   const repositoryArn = (name: string) => `arn:aws:ecr:${TEST_REGION}:${TEST_ACCOUNT}:repository/${name}`;
   const denied = new Set<string>();

@@ -26,8 +26,6 @@ export interface RegistryOptions {
   region?: string;
   /** Signs layer download links (GetDownloadUrlForLayer); default: a per-process random key. */
   downloads?: DownloadLinks;
-  /** Runs in every manifest put's transaction (scan on push enqueues its job here). */
-  onImagePut?: ImagePutHook;
   /** Encryption at rest: the key-scoped BlobStore of each repository and its key lifecycle (registry/encryption.ts). */
   encryption?: RepositoryEncryptionService;
   /** Runs in every manifest put's transaction (scan on push enqueues its job here). */

@@ -19,10 +19,29 @@ export interface FileFinding {
    */
   ownedFiles?: string[];
   /**
-   * Bytes of the same file the analyzer could only locate after reading past them (an ELF section named in
-   * the trailing section table): the walker reads the layer once more and adds `parse(bytes)`'s packages.
+   * Byte ranges of the same file the analyzer could only locate after reading past them (an ELF section
+   * named in the trailing section table, strings behind pointers): the walker reads the layer once more and
+   * adds the packages `parse` makes of those bytes (one Buffer per range, in order).
    */
-  reread?: { offset: number; length: number; parse(bytes: Buffer): FoundPackage[] };
+  reread?: Reread;
+}
+
+/** See `FileFinding.reread`. */
+export interface Reread {
+  ranges: { offset: number; length: number }[];
+  parse(parts: Buffer[]): FoundPackage[];
+}
+
+/** Several rereads of one file as one. */
+export function combineRereads(list: Reread[]): Reread | undefined {
+  if (list.length <= 1) return list[0];
+  return {
+    ranges: list.flatMap((r) => r.ranges),
+    parse(parts) {
+      let at = 0;
+      return list.flatMap((r) => { const mine = parts.slice(at, at + r.ranges.length); at += r.ranges.length; return r.parse(mine); });
+    },
+  };
 }
 
 /** A regular file in a layer, as the tar header describes it. */
@@ -83,5 +102,7 @@ export class RangeCapture {
     if (to > from) { this.parts.push(Buffer.from(chunk.subarray(from - at, to - at))); this.got += to - from; }
   }
   get complete(): boolean { return this.got === this.end - this.start; }
+  /** Bytes captured so far. */
+  get size(): number { return this.got; }
   bytes(): Buffer { return Buffer.concat(this.parts); }
 }

@@ -175,19 +175,19 @@ async function rereadLayer(layer: LayerSource, index: number, merged: MergedFile
   const wanted = new Map<string, FileFinding>();
   for (const [p, s] of merged.slots) if (s.layer === index && s.finding?.reread) wanted.set(p, s.finding);
   if (!wanted.size) return;
-  const captured = new Map<string, Buffer>(); // a path written twice in one layer: the last one counts
+  const captured = new Map<string, Buffer[]>(); // a path written twice in one layer: the last one counts
   await eachEntry(layer, index, signal, async (header, body) => {
     const p = normalizeEntryPath(header.name);
     const reread = wanted.get(p)?.reread;
     if (!reread) return;
-    const capture = new RangeCapture(reread.offset, reread.offset + reread.length);
+    const captures = reread.ranges.map((r) => new RangeCapture(r.offset, r.offset + r.length));
     let at = 0;
-    for await (const chunk of body) { capture.feed(chunk as Buffer, at); at += (chunk as Buffer).length; }
-    captured.set(p, capture.bytes());
+    for await (const chunk of body) { for (const c of captures) c.feed(chunk as Buffer, at); at += (chunk as Buffer).length; }
+    captured.set(p, captures.map((c) => c.bytes()));
   });
   for (const [p, finding] of wanted) {
-    const bytes = captured.get(p);
-    if (bytes && finding.reread) finding.packages = [...(finding.packages ?? []), ...finding.reread.parse(bytes)];
+    const parts = captured.get(p);
+    if (parts && finding.reread) finding.packages = [...(finding.packages ?? []), ...finding.reread.parse(parts)];
     delete finding.reread;
   }
 }

@@ -178,6 +178,35 @@ function linkWithSection(section: string, bytes: Buffer, dir: string): Buffer {
   return readFileSync(join(dir, 'm'));
 }
 
+/**
+ * An ELF executable laid out as Go 1.13–1.17 links one: the version and module strings in read-only data,
+ * then (16-byte aligned, in the data segment) the build-info header with two pointers to Go string headers
+ * {data, len}, which follow it. One PT_LOAD segment maps the file at 0x400000.
+ */
+function legacyGoElf(bits: 64 | 32, goVersion: string, modules: string): Buffer {
+  const ptr = bits / 8, base = 0x400000, is64 = bits === 64;
+  const sentinelled = Buffer.concat([Buffer.from('3077af0c9274080241e1c107e6d618e6', 'hex'), Buffer.from(modules), Buffer.from('f932433186182072008242104116d8f2', 'hex')]);
+  const versionAt = 0x200, modulesAt = versionAt + 64, infoAt = 0x4000, headersAt = infoAt + 32, total = infoAt + 0x2000;
+  const f = Buffer.alloc(total, 0);
+  const word = (o: number, v: number) => (is64 ? f.writeBigUInt64LE(BigInt(v), o) : f.writeUInt32LE(v, o));
+  f.writeUInt32BE(0x7f454c46, 0); f[4] = is64 ? 2 : 1; f[5] = 1; f[6] = 1;
+  f.writeUInt16LE(2, 16);
+  const phoff = is64 ? 64 : 52;
+  word(is64 ? 0x20 : 0x1c, phoff);
+  f.writeUInt16LE(is64 ? 56 : 32, is64 ? 0x36 : 0x2a); f.writeUInt16LE(1, is64 ? 0x38 : 0x2c);
+  f.writeUInt32LE(1, phoff); // PT_LOAD
+  if (is64) { f.writeBigUInt64LE(0n, phoff + 8); f.writeBigUInt64LE(BigInt(base), phoff + 16); f.writeBigUInt64LE(BigInt(total), phoff + 32); }
+  else { f.writeUInt32LE(0, phoff + 4); f.writeUInt32LE(base, phoff + 8); f.writeUInt32LE(total, phoff + 16); }
+  f.write(goVersion, versionAt);
+  sentinelled.copy(f, modulesAt);
+  f.write('\xff Go buildinf:', infoAt, 'latin1');
+  f[infoAt + 14] = ptr; f[infoAt + 15] = 0; // little-endian, pointer layout
+  word(infoAt + 16, base + headersAt); word(infoAt + 16 + ptr, base + headersAt + 2 * ptr);
+  word(headersAt, base + versionAt); word(headersAt + ptr, goVersion.length);
+  word(headersAt + 2 * ptr, base + modulesAt); word(headersAt + 3 * ptr, sentinelled.length);
+  return f;
+}
+
 const AUDIT_JSON = { packages: [
   { name: 'demo', version: '0.1.0', source: 'local', kind: 'runtime', root: true, dependencies: [1, 2] },
   { name: 'regex', version: '1.5.4', source: 'crates.io', kind: 'runtime' },
@@ -203,6 +232,19 @@ describe('go and rust binaries', () => {
       const elf = fakeGoBinary(`go\tgo1.21.0\n${mods}`, padding);
       const inv = await inventoryOf([{ path: '/bin/app', content: elf, mode: 0o755 }], 'none');
       assert.deepEqual(short(inv).sort(), ['go:example.com/app@v2.3.4', 'go:golang.org/x/net@v0.23.0', 'go:gopkg.in/yaml.v3@v3.0.1', 'go:stdlib@v1.21.0'], `padding ${padding}`);
+    }
+  });
+
+  it('Go 1.13–1.17 build info (pointers to string headers, strings earlier in the file), 64- and 32-bit', async () => {
+    for (const bits of [64, 32] as const) {
+      let opens = 0;
+      const layer = await buildLayer([{ path: '/usr/bin/old', content: legacyGoElf(bits, 'go1.16.15', 'path\texample.com/old\nmod\texample.com/old\tv0.3.0\t\ndep\tgithub.com/gorilla/websocket\tv1.4.0\th1:x=\n'), mode: 0o755 }], 'gzip');
+      const src = layerSource(layer);
+      const warnings: string[] = [];
+      const inv = await readInventory([{ mediaType: src.mediaType, open: () => { opens++; return src.open(); } }], { onWarning: (w) => warnings.push(w.message) });
+      assert.deepEqual(short(inv).sort(), ['go:example.com/old@v0.3.0', 'go:github.com/gorilla/websocket@v1.4.0', 'go:stdlib@v1.16.15'], `${bits}-bit`);
+      assert.equal(opens, 2);
+      assert.deepEqual(warnings, []);
     }
   });
 

@@ -24,8 +24,8 @@ export interface GoBuildInfo {
 }
 
 /**
- * Decodes a build-info header that starts at `buf[0]` (the magic). Returns undefined for the pre-1.18
- * pointer layout (`flags & 2` unset), whose strings live elsewhere in the binary.
+ * Decodes a Go ≥ 1.18 build-info header that starts at `buf[0]` (the magic). Returns undefined for the
+ * pre-1.18 pointer layout (`flags & 2` unset), whose strings live elsewhere in the binary (see binary.ts).
  */
 export function decodeGoBuildInfo(buf: Buffer): GoBuildInfo | undefined {
   if (buf.length < 33 || !buf.subarray(0, 14).equals(GO_BUILDINFO_MAGIC)) return undefined;
@@ -35,9 +35,13 @@ export function decodeGoBuildInfo(buf: Buffer): GoBuildInfo | undefined {
   const goVersion = buf.toString('utf8', v.next, v.next + v.value);
   const m = uvarint(buf, v.next + v.value);
   if (!m || m.next + m.value > buf.length) return undefined;
-  let modules = buf.toString('latin1', m.next, m.next + m.value);
-  if (modules.length >= 33 && modules[modules.length - 17] === '\n') modules = modules.slice(16, -16);
-  return { goVersion, modules: Buffer.from(modules, 'latin1').toString('utf8') };
+  return { goVersion, modules: stripModinfoSentinels(buf.subarray(m.next, m.next + m.value)) };
+}
+
+/** The module information text without the 16-byte sentinels the linker wraps it in. */
+export function stripModinfoSentinels(raw: Buffer): string {
+  const inner = raw.length >= 33 && raw[raw.length - 17] === 0x0a ? raw.subarray(16, raw.length - 16) : raw;
+  return inner.toString('utf8');
 }
 
 /** Encodes a Go ≥ 1.18 build-info header exactly as the linker writes it (used by tests). */

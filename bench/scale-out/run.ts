@@ -1,0 +1,125 @@
+/**
+ * `node --import tsx bench/scale-out/run.ts [--blob-mib 256] [--seconds 10] [--connections 64] [--pulls 3]`
+ *
+ * Scale-out figures in one run (issue 7): manifest GETs by tag and blob pulls against
+ *   - one node on the embedded backends (filesystem + SQLite), the reference;
+ *   - one node over PostgreSQL + S3;
+ *   - two nodes over the same PostgreSQL + S3, loaded at once (half the connections each; the sum is reported).
+ * PostgreSQL and S3 come from the test helpers (a private PostgreSQL 15 and Ceph RGW started here and stopped at
+ * the end, or CARGOHOLD_TEST_PG_URL / CARGOHOLD_TEST_S3_ENDPOINT). Manifest load: wrk (one thread per node
+ * loaded) when /usr/bin/wrk exists, else undici. Blob pulls: a raw socket reader hashing every byte (median of
+ * `--pulls`). Everything shares the machine's cores: read the ratios, not the absolute numbers.
+ */
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { migratePostgres } from '../../src/metadata/dialects/postgres.ts';
+import { freshDatabase, stopTestPostgres, testPostgres } from '../../test/helpers/postgres.ts';
+import { freshBucket, stopTestS3, testS3 } from '../../test/helpers/s3.ts';
+import { startCargohold, type RunningServer } from '../../test/helpers/server.ts';
+import { RegistryClient } from '../lib/client.ts';
+import { MiB, PatternData, makeImage } from '../lib/data.ts';
+import { runLoad, wrkAvailable, type LoadResult } from '../lib/loadgen.ts';
+import { rawGet } from '../lib/raw-get.ts';
+
+const { values } = parseArgs({
+  options: {
+    'blob-mib': { type: 'string', default: '256' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '64' },
+    pulls: { type: 'string', default: '3' },
+  },
+});
+const BLOB = Number(values['blob-mib']) * MiB;
+const SECONDS = Number(values.seconds);
+const CONNECTIONS = Number(values.connections);
+const PULLS = Number(values.pulls);
+const loadgen = wrkAvailable() ? 'wrk' : 'undici';
+const REPO = 'bench/scale';
+
+const servers: RunningServer[] = [];
+const dir = await mkdtemp(join(tmpdir(), 'cargohold-bench-scale-'));
+
+async function start(env: Record<string, string>, dataDir?: string): Promise<RunningServer> {
+  const s = await startCargohold({ dataDir, env: { CARGOHOLD_LOG_LEVEL: 'error', ...env } });
+  servers.push(s);
+  return s;
+}
+
+async function pushFixtures(s: RunningServer, blob: PatternData): Promise<void> {
+  const client = new RegistryClient(s.url, 8, s.authorization);
+  await client.pushImage(REPO, 'latest', makeImage(0, 2, 1024, 4096));
+  await client.pushBlob(REPO, blob.digest(), blob.stream(), blob.size);
+}
+
+/** Manifest GETs against one or more nodes at once (connections split evenly); requests summed. */
+async function manifestLoad(nodes: RunningServer[]): Promise<{ rps: number; p99Ms: number; errors: number }> {
+  const each = Math.max(1, Math.floor(CONNECTIONS / nodes.length));
+  const spec = (s: RunningServer, durationSec: number) => ({ url: `${s.url}/v2/${REPO}/manifests/latest`, kind: { type: 'manifest' } as const, connections: each, durationSec, authorization: s.authorization });
+  await Promise.all(nodes.map((s) => runLoad(loadgen, spec(s, 2)))); // warm-up
+  const results: LoadResult[] = await Promise.all(nodes.map((s) => runLoad(loadgen, spec(s, SECONDS))));
+  return { rps: results.reduce((a, r) => a + r.rps, 0), p99Ms: Math.max(...results.map((r) => r.p99Ms)), errors: results.reduce((a, r) => a + r.errors, 0) };
+}
+
+/** One full blob GET, hashed as it arrives; MB/s (10^6 bytes). */
+async function pullOnce(s: RunningServer, blob: PatternData): Promise<number> {
+  const hash = createHash('sha256');
+  const t0 = performance.now();
+  const r = await rawGet(new URL(`${s.url}/v2/${REPO}/blobs/${blob.digest()}`), { authorization: s.authorization! }, (c) => hash.update(c));
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 200 || r.bodyBytes !== blob.size || `sha256:${hash.digest('hex')}` !== blob.digest()) throw new Error(`pull from ${s.url}: status ${r.status}, ${r.bodyBytes} bytes`);
+  return blob.size / seconds / 1e6;
+}
+
+/** Median aggregate MB/s of `PULLS` rounds, each round pulling once from every node at the same time. */
+async function pullRate(nodes: RunningServer[], blob: PatternData): Promise<number> {
+  const rounds: number[] = [];
+  for (let i = 0; i < PULLS; i++) rounds.push((await Promise.all(nodes.map((s) => pullOnce(s, blob)))).reduce((a, b) => a + b, 0));
+  return rounds.sort((a, b) => a - b)[Math.floor(rounds.length / 2)];
+}
+
+try {
+  const blob = new PatternData(BLOB, 1);
+  const db = await freshDatabase(await testPostgres());
+  await migratePostgres(db.url);
+  const s3 = await testS3();
+  const { bucket, client } = await freshBucket(s3);
+  client.destroy();
+  const config = join(dir, 'scale.yaml');
+  await writeFile(config, stringify({
+    database: { driver: 'postgres', url: db.url },
+    storage: { driver: 's3', s3: { bucket, endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
+  }));
+
+  const embedded = await start({});
+  const nodeA = await start({ CARGOHOLD_CONFIG: config });
+  await cp(join(nodeA.dataDir, 'keys'), join(dir, 'node-b', 'keys'), { recursive: true });
+  const nodeB = await start({ CARGOHOLD_CONFIG: config }, join(dir, 'node-b'));
+  await pushFixtures(embedded, blob);
+  await pushFixtures(nodeA, blob);
+
+  const rows: Array<[string, string, string, string]> = [];
+  const m0 = await manifestLoad([embedded]);
+  const m1 = await manifestLoad([nodeA]);
+  const m2 = await manifestLoad([nodeA, nodeB]);
+  const p0 = await pullRate([embedded], blob);
+  const p1 = await pullRate([nodeA], blob);
+  const p2 = await pullRate([nodeA, nodeB], blob);
+  const fmt = (m: { rps: number; p99Ms: number; errors: number }) => `${Math.round(m.rps)} req/s (p99 ${m.p99Ms.toFixed(1)} ms, ${m.errors} errors)`;
+  rows.push(['1 node, filesystem + SQLite', fmt(m0), `${p0.toFixed(0)} MB/s`, 'reference']);
+  rows.push(['1 node, S3 + PostgreSQL', fmt(m1), `${p1.toFixed(0)} MB/s`, `pull ${(100 * p1 / p0).toFixed(0)}% of filesystem (target ≥ 60%)`]);
+  rows.push(['2 nodes, S3 + PostgreSQL', fmt(m2), `${p2.toFixed(0)} MB/s`, `manifest GETs ${(m2.rps / m1.rps).toFixed(2)}× one node (target ≥ 1.3×)`]);
+  console.log(`\nscale-out: ${SECONDS} s of manifest GETs (${loadgen}, ${CONNECTIONS} connections in all), ${PULLS} pulls of a ${BLOB / MiB} MiB blob\n`);
+  console.log('| setup | manifest GET by tag | blob pull | |');
+  console.log('|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  await db.drop();
+} finally {
+  for (const s of servers) await s.stop().catch(() => undefined);
+  await stopTestPostgres();
+  await stopTestS3();
+  await rm(dir, { recursive: true, force: true });
+}
