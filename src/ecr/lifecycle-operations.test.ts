@@ -82,6 +82,25 @@ describe('creation templates', () => {
     const created = await t.call('CreateRepositoryCreationTemplate', { ...base, lifecyclePolicy: KEEP_ONE });
     assert.equal((created.repositoryCreationTemplate as { lifecyclePolicy: string }).lifecyclePolicy, KEEP_ONE);
   });
+
+  it('put their lifecycle policy on the repositories they create on push', async () => {
+    await t.call('CreateRepositoryCreationTemplate', { prefix: 'team', appliedFor: ['CREATE_ON_PUSH'], lifecyclePolicy: KEEP_ONE });
+    const layer = Buffer.from('layer');
+    await t.registry.putBlob('team/new', sha256Digest(layer), Readable.from([layer]), layer.length);
+    assert.deepEqual(await t.call('GetLifecyclePolicy', { repositoryName: 'team/new' }), { registryId: TEST_ACCOUNT, repositoryName: 'team/new', lifecyclePolicyText: KEEP_ONE });
+    await t.call('CreateRepositoryCreationTemplate', { prefix: 'other', appliedFor: ['CREATE_ON_PUSH'] });
+    await t.registry.putBlob('other/new', sha256Digest(layer), Readable.from([layer]), layer.length);
+    await expectFailure('GetLifecyclePolicy', { repositoryName: 'other/new' }, 'LifecyclePolicyNotFoundException');
+  });
+
+  it('an invalid stored policy (from before validation) is not evaluated', async () => {
+    const a = await push('a', 'v1');
+    await push('b', 'v2');
+    await t.meta.lifecycle.putPolicy((await t.registry.getRepository('app')).id, '{"rules":[{"rulePriority":1}]}', t.clock.now());
+    const r = await t.ctx.lifecycle.apply('app');
+    assert.equal(r.evaluated, false);
+    assert.ok((await t.call('DescribeImages', { repositoryName: 'app', imageIds: [{ imageDigest: a }] })).imageDetails);
+  });
 });
 
 describe('Start/GetLifecyclePolicyPreview', () => {

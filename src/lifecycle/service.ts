@@ -193,7 +193,15 @@ export function createLifecycleService(options: LifecycleServiceOptions): Lifecy
       const at = clock.now();
       const policy = repo ? await meta.lifecycle.getPolicy(repo.id) : undefined;
       if (!repo || !policy) return { repositoryName: name, evaluated: false, evaluatedAt: at, expired: [], skipped: [] };
-      const evaluation = await evaluateRepo(repo, policy.policyText);
+      let evaluation: Awaited<ReturnType<typeof evaluateRepo>>;
+      try {
+        evaluation = await evaluateRepo(repo, policy.policyText);
+      } catch (e) {
+        // A policy stored before today's validation (e.g. copied from an old creation template): never guess.
+        if (!isRegistryError(e) || e.kind !== 'POLICY_INVALID') throw e;
+        log.warn({ repository: name, reason: e.message }, 'stored lifecycle policy is not valid; not evaluated');
+        return { repositoryName: name, evaluated: false, evaluatedAt: at, expired: [], skipped: [] };
+      }
       const expired: ApplyResult['expired'] = [];
       const skipped: ApplyResult['skipped'] = [];
       for (const d of evaluation.expired) {

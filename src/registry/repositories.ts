@@ -262,9 +262,9 @@ export function createRepositoryService(options: RepositoryServiceOptions): Repo
   }
 
   /** Creates a repository with a key prepared for it; a key made for a repository that then failed to be created is released. */
-  async function insertWithKey(name: string, settings: RepositorySettings, tags: ResourceTag[], policyText: string | null): Promise<RepositoryRecord> {
+  async function insertWithKey(name: string, settings: RepositorySettings, tags: ResourceTag[], policyText: string | null, lifecyclePolicyText: string | null = null): Promise<RepositoryRecord> {
     try {
-      return await insert(name, settings, tags, policyText);
+      return await insert(name, settings, tags, policyText, lifecyclePolicyText);
     } catch (e) {
       await options.keys?.released(settings);
       throw e;
@@ -278,7 +278,7 @@ export function createRepositoryService(options: RepositoryServiceOptions): Repo
   }
 
   /** Creates a repository row plus its ECR rows; REPOSITORY_EXISTS when the name is taken. */
-  async function insert(name: string, settings: RepositorySettings, tags: ResourceTag[], policyText: string | null): Promise<RepositoryRecord> {
+  async function insert(name: string, settings: RepositorySettings, tags: ResourceTag[], policyText: string | null, lifecyclePolicyText: string | null = null): Promise<RepositoryRecord> {
     const now = clock.now();
     try {
       return await meta.transaction(async (tx) => {
@@ -286,6 +286,8 @@ export function createRepositoryService(options: RepositoryServiceOptions): Repo
         await tx.ecr.putSettings(record.id, settings, now);
         await applyTags(tx, record.id, tags);
         if (policyText !== null) await tx.ecr.setRepositoryPolicy(record.id, policyText, now);
+        // A template's lifecycle policy (validated when the template was stored) applies from the first push.
+        if (lifecyclePolicyText) await tx.lifecycle.putPolicy(record.id, lifecyclePolicyText, now);
         return record;
       });
     } catch (e) {
@@ -497,7 +499,7 @@ export function createRepositoryService(options: RepositoryServiceOptions): Repo
         kmsKey: t.kmsKey,
       }));
       try {
-        return await insertWithKey(name, settings, t.resourceTags, t.repositoryPolicy || null);
+        return await insertWithKey(name, settings, t.resourceTags, t.repositoryPolicy || null, t.lifecyclePolicy || null);
       } catch (e) {
         if (!isRegistryError(e) || e.kind !== 'REPOSITORY_EXISTS') throw e;
         return find(name); // a concurrent push created it first
