@@ -148,6 +148,20 @@ describe('PostgreSQL metadata', { skip }, () => {
       }
     });
 
+    it('lifecycle: of concurrent preview starts one wins; of concurrent policy deletes one sees the policy', async () => {
+      const { store, cleanup } = await fresh(8);
+      try {
+        const r = await store.repositories.create('r', at(0));
+        const starts = await Promise.all(Array.from({ length: 6 }, () => store.lifecycle.startPreview(r.id, '{"rules":[]}', at(10), at(5))));
+        assert.equal(starts.filter(Boolean).length, 1);
+        await store.lifecycle.putPolicy(r.id, '{"rules":[]}', at(11));
+        const deletes = await Promise.all(Array.from({ length: 6 }, () => store.lifecycle.deletePolicy(r.id)));
+        assert.equal(deletes.filter((d) => d !== undefined).length, 1);
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('transactions on different connections commit independently; a failed one leaves nothing', async () => {
       const { store, cleanup } = await fresh(4);
       try {

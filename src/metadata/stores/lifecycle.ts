@@ -43,7 +43,7 @@ function toEvent(r: Selectable<LifecycleEventsTable>): LifecycleEventRecord {
 }
 
 /** Portable (Kysely-only) LifecycleStore. */
-export function createLifecycleStore({ db }: StoreContext): LifecycleStore {
+export function createLifecycleStore({ db, dialect }: StoreContext): LifecycleStore {
   return {
     async getPolicy(repositoryId) {
       const r = await db.selectFrom('lifecycle_policies').selectAll().where('repository_id', '=', repositoryId).executeTakeFirst();
@@ -66,7 +66,10 @@ export function createLifecycleStore({ db }: StoreContext): LifecycleStore {
 
     async deletePolicy(repositoryId) {
       return atomic(db, async (tx) => {
-        const r = await tx.selectFrom('lifecycle_policies').selectAll().where('repository_id', '=', repositoryId).executeTakeFirst();
+        // PostgreSQL: hold the row, so of two concurrent deletes only one sees (and returns) the policy.
+        let q = tx.selectFrom('lifecycle_policies').selectAll().where('repository_id', '=', repositoryId);
+        if (dialect === 'postgres') q = q.forUpdate();
+        const r = await q.executeTakeFirst();
         if (!r) return undefined;
         await tx.deleteFrom('lifecycle_policies').where('repository_id', '=', repositoryId).execute();
         return {
@@ -101,6 +104,9 @@ export function createLifecycleStore({ db }: StoreContext): LifecycleStore {
 
     async startPreview(repositoryId, policyText, at, staleBefore) {
       return atomic(db, async (tx) => {
+        // PostgreSQL: serialise concurrent starts for one repository on its row (SQLite has a single writer),
+        // so two nodes cannot both see "no preview in progress" and both start one.
+        if (dialect === 'postgres') await tx.selectFrom('repositories').select('id').where('id', '=', repositoryId).forUpdate().executeTakeFirst();
         const current = await tx.selectFrom('lifecycle_previews').select(['status', 'started_at']).where('repository_id', '=', repositoryId).executeTakeFirst();
         if (current && current.status === 'IN_PROGRESS' && Number(current.started_at) >= staleBefore.getTime()) return false;
         await tx.deleteFrom('lifecycle_preview_results').where('repository_id', '=', repositoryId).execute();
