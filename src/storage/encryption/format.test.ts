@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
-  HEADER_BYTES, IntegrityError, PartEncryptor, TAG_BYTES, cipherLength, decryptSpan, derivePartKey, openBuffer, sealBuffer, spanOf, type PartKey,
+  HEADER_BYTES, IntegrityError, PartEncryptor, TAG_BYTES, cipherLength, decryptSpan, decryptSpanAt, derivePartKey, openBuffer, sealBuffer, spanOf, type PartKey,
 } from './format.ts';
 
 const dataKey = randomBytes(32);
@@ -30,6 +30,14 @@ async function readRange(k: PartKey, stored: Buffer, size: number, start: number
   }
   const out: Buffer[] = [];
   for await (const b of decryptSpan(k, size, span, start, end, chunks())) out.push(b);
+  return Buffer.concat(out);
+}
+
+/** The same through positional reads that return at most `chunk` bytes each (short reads). */
+async function readRangeAt(k: PartKey, stored: Buffer, size: number, start: number, end: number, chunk: number): Promise<Buffer> {
+  const read = async (buf: Buffer, pos: number, len: number) => stored.copy(buf, 0, pos, Math.min(pos + Math.min(len, chunk), stored.length));
+  const out: Buffer[] = [];
+  for await (const b of decryptSpanAt(k, size, spanOf(size, k.segmentSize, start, end), start, end, read)) out.push(b);
   return Buffer.concat(out);
 }
 
@@ -59,6 +67,7 @@ test('property: any range of any part decrypts to the same bytes, whatever the r
       const end = start + (b % (size - start));
       const got = await readRange(k, stored, size, start, end, readChunk);
       assert.deepEqual(got, plain.subarray(start, end + 1));
+      assert.deepEqual(await readRangeAt(k, stored, size, start, end, readChunk), plain.subarray(start, end + 1));
     },
   ), { numRuns: 150 });
 });
@@ -72,6 +81,7 @@ test('a changed byte anywhere in the segments read fails authentication', async 
     const bad = Buffer.from(stored);
     bad[pos]! ^= 0x01;
     await assert.rejects(readRange(k, bad, size, 0, size - 1, 1000), IntegrityError);
+    await assert.rejects(readRangeAt(k, bad, size, 0, size - 1, 1000), IntegrityError);
   }
   // A changed header byte: a reader deriving the key from the stored header no longer authenticates.
   const badHeader = Buffer.from(stored);
@@ -91,6 +101,7 @@ test('truncation, swapped segments and a wrong final flag are detected', async (
   const span = spanOf(size, k.segmentSize, 0, size - 1);
   async function* cut() { yield stored.subarray(span.cipherStart, span.cipherEnd - 10); }
   await assert.rejects(async () => { for await (const _ of decryptSpan(k, size, span, 0, size - 1, cut())) { /* drain */ } }, IntegrityError);
+  await assert.rejects(readRangeAt(k, stored.subarray(0, stored.length - 10), size, 0, size - 1, 5000), IntegrityError);
   // Swap segments 0 and 1.
   const swapped = Buffer.concat([stored.subarray(0, HEADER_BYTES), stored.subarray(HEADER_BYTES + full, HEADER_BYTES + 2 * full), stored.subarray(HEADER_BYTES, HEADER_BYTES + full), stored.subarray(HEADER_BYTES + 2 * full)]);
   assert.throws(() => openBuffer(dataKey, swapped), IntegrityError);
