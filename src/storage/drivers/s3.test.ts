@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { systemClock } from '../../core/clock.ts';
 import { digestOf } from '../../core/digest.ts';
+import { createSqliteMetadata } from '../../metadata/dialects/sqlite.ts';
 import { freshBucket, skipUnlessS3, stopTestS3, testS3 } from '../../../test/helpers/s3.ts';
 import type { BlobStore } from '../blob-store.ts';
 import { runBlobStoreContract } from '../blob-store.contract.ts';
 import { bodyOf, collectAll, largeContent, readAll, rejectsWith, slowBody } from '../contract-helpers.ts';
+import { createEncryptedBlobStore } from '../encryption/encrypted-store.ts';
+import { REGISTRY_SCOPE, createKeyScopes } from '../encryption/key-scopes.ts';
+import { createLocalKeyring } from '../encryption/providers/local-keyring.ts';
 import { createS3BlobStore, MIN_PART_SIZE } from './s3.ts';
 
 const skip = skipUnlessS3();
@@ -29,6 +37,22 @@ describe('S3 blob store (Ceph RGW)', { skip }, () => {
   const keysUnder = async (prefix: string) => ((await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
 
   runBlobStoreContract('s3', async () => ({ store: newStore(), cleanup: async () => {} }));
+
+  // Encryption at rest over S3: the encrypting layer (its own metadata and keyring) with this driver inside.
+  runBlobStoreContract('encrypted over s3', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enc-s3-'));
+    const meta = await createSqliteMetadata({ path: join(dir, 'metadata.sqlite') });
+    const scopes = createKeyScopes({ provider: createLocalKeyring({ path: join(dir, 'keyring.json'), region: 'us-east-1', accountId: '123456789012' }), store: meta.encryption, clock: systemClock });
+    await scopes.ensureRegistryScope();
+    const layer = createEncryptedBlobStore({ inner: newStore(), store: meta.encryption, scopes, clock: systemClock });
+    return {
+      store: { ...layer.scoped(REGISTRY_SCOPE), close: () => layer.close() },
+      cleanup: async () => {
+        await meta.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
 
   describe('s3 specifics', () => {
     let prefix: string;

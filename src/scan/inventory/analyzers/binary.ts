@@ -1,7 +1,8 @@
 // Executables read as streams, never buffered whole: Go build information (found by its magic, as Go's
-// debug/buildinfo does for any format) and cargo-auditable's `.dep-v0` section in ELF binaries. The section
-// table of an ELF file comes after the section data, so a cargo-auditable section is located on the first
-// read and its bytes fetched by a second, targeted read of the layer (`FileFinding.reread`).
+// debug/buildinfo does for any format) and cargo-auditable's `.dep-v0` section in ELF binaries. What can only
+// be located after its bytes went by — a cargo-auditable section (the ELF section table comes last), the
+// strings of Go 1.13–1.17 build info (behind pointers) — is fetched by a second, targeted read of the layer
+// (`FileFinding.reread`).
 import type { Readable } from 'node:stream';
 import { inflateSync } from 'node:zlib';
 import { combineRereads, RangeCapture, type AnalyzeContext, type FileAnalyzer, type FileFinding, type FoundPackage, type LayerFile, type Reread } from '../analyzer.ts';
