@@ -198,6 +198,19 @@ describe('hardened inputs', { timeout: 180_000 }, () => {
     assert.equal((await rawHttp(s, { method: 'GET', path: '/v2/hard/app/tags/list' })).status, 401);
   });
 
+  it('plain HTTP on loopback is quiet; on any other address the server warns at startup', async () => {
+    const warning = (logs: Array<Record<string, unknown>>) => logs.some((l) => l.level === 40 && String(l.msg).startsWith('serving plain HTTP on a non-loopback address'));
+    assert.equal(warning(s.logs), false);
+    // Bound on every interface for a moment; nothing connects to it (no traffic leaves loopback).
+    const wide = await startCargohold({ listen: '0.0.0.0:0', env: { CARGOHOLD_LOG_LEVEL: 'warn' } });
+    try {
+      for (let i = 0; i < 50 && !warning(wide.logs); i++) await new Promise((res) => setTimeout(res, 100));
+      assert.equal(warning(wide.logs), true);
+    } finally {
+      await wide.stop();
+    }
+  });
+
   it('no log line holds a secret, token or credential used in this file', async () => {
     const logs = JSON.stringify(s.logs);
     assert.ok(s.logs.length > 50, 'the server logged requests');
