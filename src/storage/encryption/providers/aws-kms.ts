@@ -75,7 +75,9 @@ export function createAwsKmsProvider(options: AwsKmsOptions): KeyProvider {
     },
 
     async destroy(keyId) {
-      await call('ScheduleKeyDeletion', keyId, () => kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: options.deletionWindowDays ?? 7 })));
+      // By key id: ScheduleKeyDeletion works on the caller's own keys only, so the id names the same key as the ARN.
+      const id = keyId.includes(':key/') ? keyId.slice(keyId.indexOf(':key/') + 5) : keyId;
+      await call('ScheduleKeyDeletion', keyId, () => kms.send(new ScheduleKeyDeletionCommand({ KeyId: id, PendingWindowInDays: options.deletionWindowDays ?? 7 })));
     },
 
     async exists(keyId) {
