@@ -110,6 +110,27 @@ describe('S3 blob store (Ceph RGW)', { skip }, () => {
       assert.deepEqual(await b.commitUpload('u3', digestOf(winner)), { size: winner.length });
     });
 
+    it('concurrent multi-part appends from two nodes never produce a wrong blob (commit succeeds or says restart)', async () => {
+      const x = randomBytes(MIN_PART_SIZE + 1000);
+      const y = randomBytes(MIN_PART_SIZE + 2000);
+      for (let round = 0; round < 3; round++) {
+        const id = `race${round}`;
+        await a.createUpload(id);
+        const results = await Promise.allSettled([a.appendUpload(id, 0, bodyOf(x, 256 * 1024)), b.appendUpload(id, 0, bodyOf(y, 256 * 1024))]);
+        const won = results.findIndex((r) => r.status === 'fulfilled');
+        assert.notEqual(won, -1);
+        const winner = won === 0 ? x : y;
+        try {
+          assert.deepEqual(await a.commitUpload(id, digestOf(winner)), { size: winner.length });
+          assert.ok((await readAll(await b.open(digestOf(winner)))).equals(winner));
+        } catch (err) {
+          await rejectsWith(Promise.reject(err), 'BLOB_UPLOAD_INVALID');
+          assert.equal(await a.stat(digestOf(winner)), undefined);
+          assert.equal(await a.uploadSize(id), undefined, 'the broken session is gone');
+        }
+      }
+    });
+
     it('refuses to create a session another node created (CONFLICT)', async () => {
       await a.createUpload('u4');
       await rejectsWith(b.createUpload('u4'), 'CONFLICT');

@@ -12,7 +12,7 @@ import { UPLOAD_ID_RE, type BlobStore, type ByteRange, type StoredBlob, type Sto
 import { checkLength, guardBody } from '../body-tap.ts';
 import { blobUnknown, checkExpectedLength, checkRange, digestMismatch, malformedDigest, offsetMismatch, uploadUnknown } from '../driver-support.ts';
 import { createKeyedMutex } from '../keyed-mutex.ts';
-import { isMissing, s3Status } from './s3-client.ts';
+import { isMissing, s3ErrorName, s3Status } from './s3-client.ts';
 import { splitIntoParts, type PartRecord } from './s3-parts.ts';
 
 const MIB = 1024 * 1024;
@@ -352,7 +352,15 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore & Requ
                 const n = (parts.length ? parts[parts.length - 1].n : 0) + 1;
                 parts.push({ n, etag: await sink.uploadPart(n, await getBytes(state.tail.key)), size: state.tail.size });
               }
-              await complete(dataKey(id), state.multipart, parts);
+              try {
+                await complete(dataKey(id), state.multipart, parts);
+              } catch (err) {
+                // A part whose ETag no longer matches was overwritten by another node appending at the same
+                // offset at the same time (the loser of the conditional state write). The session cannot be
+                // trusted any more: the client starts the upload again.
+                if (s3ErrorName(err) !== 'InvalidPart' && s3ErrorName(err) !== 'InvalidPartOrder') throw err;
+                throw new RegistryError('BLOB_UPLOAD_INVALID', 'the upload was corrupted by concurrent appends; start it again', { uploadId: id });
+              }
             }
             const fromRunning = alg === RUNNING_ALGORITHM && held && held.gen === state.gen;
             const hex = fromRunning ? held.hash.digest('hex') : await hashObject(dataKey(id), alg);
@@ -360,7 +368,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore & Requ
             if (!(await exists(target))) await copy(dataKey(id), target, state.size);
           }
         } catch (err) {
-          if (isRegistryError(err) && err.kind === 'DIGEST_INVALID') await dropSession(id, state);
+          if (isRegistryError(err) && (err.kind === 'DIGEST_INVALID' || err.kind === 'BLOB_UPLOAD_INVALID')) await dropSession(id, state);
           throw err;
         }
         await dropSession(id, { ...state, multipart: undefined });
