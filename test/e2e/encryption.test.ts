@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CreateRepositoryCommand, DeleteRepositoryCommand, DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { OciClient, digestOf, randomBlob } from '../helpers/oci-client.ts';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { motoServerPath, startMoto, type RunningMoto } from '../helpers/moto.ts';
 import { startCargohold, type RunningServer } from '../helpers/server.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -75,8 +77,8 @@ async function getBlob(s: RunningServer, repo: string, digest: string, range?: s
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
 }
 
-async function cli(s: RunningServer, ...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [join(ROOT, 'bin/cargohold.js'), ...args, '--data-dir', s.dataDir], { cwd: ROOT, env: { ...process.env, CARGOHOLD_LOG_LEVEL: 'silent' } });
+async function cli(s: RunningServer, args: string[], extra: { config?: string; env?: Record<string, string> } = {}): Promise<string> {
+  const { stdout } = await run(process.execPath, [join(ROOT, 'bin/cargohold.js'), ...args, '--data-dir', s.dataDir, ...(extra.config ? ['--config', extra.config] : [])], { cwd: ROOT, env: { ...process.env, CARGOHOLD_LOG_LEVEL: 'silent', ...extra.env } });
   return stdout;
 }
 
@@ -173,10 +175,10 @@ describe('encryption at rest (real server, default config)', () => {
 
     // Crypto-shredding: the key survives while a repository uses it, and goes with the last one.
     await ecr.send(new DeleteRepositoryCommand({ repositoryName: 'kms/own', force: true }));
-    assert.match(await cli(s, 'keys', 'list'), new RegExp(keyId.replace(/[/.]/g, '\\$&')));
+    assert.match(await cli(s, ['keys', 'list']), new RegExp(keyId.replace(/[/.]/g, '\\$&')));
     assert.deepEqual((await getBlob(s, 'kms/shared', digestOf(blob))).body, blob);
     await ecr.send(new DeleteRepositoryCommand({ repositoryName: 'kms/shared', force: true }));
-    assert.doesNotMatch(await cli(s, 'keys', 'list'), new RegExp(keyId.replace(/[/.]/g, '\\$&')));
+    assert.doesNotMatch(await cli(s, ['keys', 'list']), new RegExp(keyId.replace(/[/.]/g, '\\$&')));
     assert.ok(!readFileSync(join(s.dataDir, 'keys', 'keyring.json'), 'utf8').includes(keyId), 'the key is gone from the keyring');
     assert.equal(storedParts(s.dataDir).length, parts0 + 1, "the shredded key's copy is deleted");
     await assert.rejects(ecr.send(new CreateRepositoryCommand({ repositoryName: 'kms/again', encryptionConfiguration: { encryptionType: 'KMS', kmsKey: keyId } })), (e: Error) => e.name === 'KmsException');
@@ -189,7 +191,7 @@ describe('encryption at rest (real server, default config)', () => {
     const ring = () => JSON.parse(readFileSync(join(s.dataDir, 'keys', 'keyring.json'), 'utf8')) as { keys: Record<string, { versions: Record<string, string> }> };
     const versionsBefore = Object.values(ring().keys).map((k) => Object.keys(k.versions).length);
     const partsBefore = new Map(storedParts(s.dataDir).map((f) => [f, statSync(f).mtimeMs]));
-    const out = await cli(s, 'keys', 'rotate');
+    const out = await cli(s, ['keys', 'rotate']);
     assert.match(out, /re-wrapped the data keys of \d+ key scope/);
     const versionsAfter = Object.values(ring().keys).map((k) => Object.keys(k.versions).length);
     assert.deepEqual(versionsAfter, versionsBefore.map((n) => n + 1));
@@ -231,5 +233,46 @@ describe('data written before encryption stays readable', () => {
     } finally {
       await s.stop();
     }
+  });
+});
+
+const MOTO = motoServerPath();
+
+describe('keyProvider: kms (AWS KMS API, moto emulator)', { skip: MOTO ? undefined : 'moto_server is not installed' }, () => {
+  let kms: RunningMoto;
+  let s: RunningServer;
+  let config: string;
+  before(async () => {
+    kms = await startMoto(MOTO!);
+    const dir = await mkdtemp(join(tmpdir(), 'cargohold-enc-kms-'));
+    config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ encryption: { keyProvider: 'kms', kms: { endpoint: kms.endpoint } } }));
+    s = await startCargohold({ args: ['--config', config], env: kms.env });
+  });
+  after(async () => {
+    await s?.stop();
+    await kms?.stop();
+  });
+
+  it('the registry key and repository keys are KMS keys; data round-trips; deleting the repository schedules its key for deletion', async () => {
+    assert.ok(!existsSync(join(s.dataDir, 'keys', 'keyring.json')) || !readFileSync(join(s.dataDir, 'keys', 'keyring.json'), 'utf8').includes('arn:'), 'no local key material');
+    const oci = new OciClient(s.url, { authorization: s.authorization });
+    const marker = 'KMS-PROVIDER-MARKER-5d1';
+    const layer = layerWithMarker(marker, SEGMENT + 77);
+    await oci.pushBlob('kmsprov/aes', layer);
+    const ecr = ecrClient(s);
+    const created = await ecr.send(new CreateRepositoryCommand({ repositoryName: 'kmsprov/own', encryptionConfiguration: { encryptionType: 'KMS' } }));
+    const keyId = created.repository!.encryptionConfiguration!.kmsKey!;
+    await oci.pushBlob('kmsprov/own', layer);
+    assert.deepEqual(filesHolding(s.dataDir, Buffer.from(marker)), []);
+    assert.deepEqual((await getBlob(s, 'kmsprov/own', digestOf(layer))).body, layer);
+    assert.deepEqual((await getBlob(s, 'kmsprov/aes', digestOf(layer), 'bytes=5-50')).body, layer.subarray(5, 51));
+
+    const client = new KMSClient({ endpoint: kms.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    assert.equal((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState, 'Enabled');
+    await ecr.send(new DeleteRepositoryCommand({ repositoryName: 'kmsprov/own', force: true }));
+    assert.equal((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState, 'PendingDeletion');
+    assert.match(await cli(s, ['keys', 'rotate'], { config, env: kms.env }), /re-wrapped the data keys of 1 key scope/);
+    assert.deepEqual((await getBlob(s, 'kmsprov/aes', digestOf(layer))).body, layer);
   });
 });
