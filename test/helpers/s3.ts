@@ -12,8 +12,14 @@ import type { ToolAvailability } from './dockerd.ts';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
-/** The shared folder sits next to the checkout (../shared from the repository root), in CI as here. */
-export const S3_SCRIPTS = resolve(ROOT, '..', 'shared', 's3');
+/**
+ * Where start-s3.sh / stop-s3.sh live: CARGOHOLD_S3_SCRIPTS (set by .ci/run), else the shared folder next to
+ * the checkout (../shared/s3 from the repository root), else /work/shared/s3 (a clone made elsewhere on the
+ * development machine).
+ */
+export const S3_SCRIPTS = [process.env.CARGOHOLD_S3_SCRIPTS, resolve(ROOT, '..', 'shared', 's3'), '/work/shared/s3']
+  .filter((d): d is string => !!d)
+  .find((d) => existsSync(resolve(d, 'start-s3.sh'))) ?? resolve(ROOT, '..', 'shared', 's3');
 const RADOSGW = '/usr/bin/radosgw';
 
 /** Where a test S3 server is and how to sign in. */
