@@ -4,6 +4,11 @@ import type { Validator } from './validate.ts';
 
 /** Shared by the lifecycle policy operations (Put/Get/Delete, Start/GetLifecyclePolicyPreview). */
 
+/** Get/DeleteLifecyclePolicy output: `lastEvaluatedAt` only once an expiry run evaluated the policy. */
+export function policyOutput(registryId: string, repositoryName: string, p: { policyText: string; lastEvaluatedAt: Date | null }): Record<string, unknown> {
+  return { registryId, repositoryName, lifecyclePolicyText: p.policyText, ...(p.lastEvaluatedAt ? { lastEvaluatedAt: epochSeconds(p.lastEvaluatedAt) } : {}) };
+}
+
 /** ECR's LifecyclePolicyText lengths. */
 export const LIFECYCLE_TEXT_RULES = { min: 100, max: 30_720 } as const;
 

@@ -1,5 +1,6 @@
 import type { EcrOperation } from '../context.ts';
-import { epochSeconds, ownRegistry, repositoryName } from '../repository-shapes.ts';
+import { policyOutput } from '../lifecycle-shapes.ts';
+import { ownRegistry, repositoryName } from '../repository-shapes.ts';
 import { createValidator } from '../validate.ts';
 
 /** GetLifecyclePolicy: the stored text and `lastEvaluatedAt` (once an expiry run evaluated it); LifecyclePolicyNotFoundException when none. */
@@ -8,8 +9,7 @@ const getLifecyclePolicy: EcrOperation = async (input, ctx) => {
   const name = repositoryName(v);
   const registryId = ownRegistry(v, ctx, name);
   await ctx.authorize('GetLifecyclePolicy', name);
-  const p = await ctx.lifecycle.getPolicy(name);
-  return { registryId, repositoryName: name, lifecyclePolicyText: p.policyText, ...(p.lastEvaluatedAt ? { lastEvaluatedAt: epochSeconds(p.lastEvaluatedAt) } : {}) };
+  return policyOutput(registryId, name, await ctx.lifecycle.getPolicy(name));
 };
 
 export default getLifecyclePolicy;

@@ -1,7 +1,8 @@
 import { sql, type Selectable } from 'kysely';
-import type { LifecycleEventsTable, LifecyclePreviewResultsTable, LifecyclePreviewsTable } from '../db.ts';
+import type { LifecycleEventsTable, LifecyclePoliciesTable, LifecyclePreviewResultsTable, LifecyclePreviewsTable } from '../db.ts';
 import type {
   LifecycleEventRecord,
+  LifecyclePolicyRecord,
   LifecycleImageRow,
   LifecyclePreviewRecord,
   LifecyclePreviewResult,
@@ -13,6 +14,15 @@ import { chunks, distinct, IN_LIST_CHUNK } from './rows.ts';
 
 /** Rows per multi-row insert (7 columns each: far below either dialect's bind-parameter limit). */
 const INSERT_CHUNK = 400;
+
+function toPolicy(r: Selectable<LifecyclePoliciesTable>): LifecyclePolicyRecord {
+  return {
+    repositoryId: Number(r.repository_id),
+    policyText: r.policy_text,
+    updatedAt: new Date(Number(r.updated_at)),
+    lastEvaluatedAt: r.last_evaluated_at === null ? null : new Date(Number(r.last_evaluated_at)),
+  };
+}
 
 function toPreview(r: Selectable<LifecyclePreviewsTable>): LifecyclePreviewRecord {
   return {
@@ -47,13 +57,7 @@ export function createLifecycleStore({ db, dialect }: StoreContext): LifecycleSt
   return {
     async getPolicy(repositoryId) {
       const r = await db.selectFrom('lifecycle_policies').selectAll().where('repository_id', '=', repositoryId).executeTakeFirst();
-      if (!r) return undefined;
-      return {
-        repositoryId: Number(r.repository_id),
-        policyText: r.policy_text,
-        updatedAt: new Date(Number(r.updated_at)),
-        lastEvaluatedAt: r.last_evaluated_at === null ? null : new Date(Number(r.last_evaluated_at)),
-      };
+      return r ? toPolicy(r) : undefined;
     },
 
     async putPolicy(repositoryId, policyText, at) {
@@ -72,12 +76,7 @@ export function createLifecycleStore({ db, dialect }: StoreContext): LifecycleSt
         const r = await q.executeTakeFirst();
         if (!r) return undefined;
         await tx.deleteFrom('lifecycle_policies').where('repository_id', '=', repositoryId).execute();
-        return {
-          repositoryId: Number(r.repository_id),
-          policyText: r.policy_text,
-          updatedAt: new Date(Number(r.updated_at)),
-          lastEvaluatedAt: r.last_evaluated_at === null ? null : new Date(Number(r.last_evaluated_at)),
-        };
+        return toPolicy(r);
       });
     },
 
