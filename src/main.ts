@@ -34,6 +34,7 @@ import { createScanService, type ScanService } from './scan/service.ts';
 import { createStsRoutes } from './sts/router.ts';
 import { openEncryptionAtRest } from './storage/encryption/open.ts';
 import type { BlobStore } from './storage/blob-store.ts';
+import { createKeyedMutex } from './storage/keyed-mutex.ts';
 import { openBlobStore } from './storage/open.ts';
 
 /** A running cargohold: the composition root is the only place that picks concrete backends. */
@@ -107,6 +108,8 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   const atRest = await openEncryptionAtRest({ config, dataDir, inner: storageDriver, meta: await openMetadata(config), clock });
   const blobs = atRest.blobs;
   const meta = createReadCache(atRest.meta, { ttlMs: config.registry.readCacheTtlMs });
+  // One per-digest lock for pushes and GC (docs/gc.md).
+  const blobLocks = createKeyedMutex();
   const registry = createRegistry({
     blobs,
     meta,
@@ -121,6 +124,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     // Scan on push: the scan request commits with the push (the service is created below, before any request).
     onImagePut: (tx, put) => scans.onImagePut(tx, put),
     gcGracePeriodMs: config.gc.enabled ? config.gc.gracePeriodSeconds * 1000 : undefined,
+    blobLocks,
   });
 
   // Durable background work: features register their job kinds here, before the loop starts (after listen).
@@ -148,7 +152,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   await registerLifecycleJobs(jobs, lifecycle, config.lifecycle);
   // Online garbage collection (docs/gc.md) as scheduled jobs.
   if (config.gc.enabled) {
-    const gc = createGarbageCollector({ meta, blobs, clock, log: log.child({ component: 'gc' }), gracePeriodMs: config.gc.gracePeriodSeconds * 1000 });
+    const gc = createGarbageCollector({ meta, blobs, clock, log: log.child({ component: 'gc' }), gracePeriodMs: config.gc.gracePeriodSeconds * 1000, blobLocks });
     await registerGcJobs(jobs, gc, { intervalMs: config.gc.intervalSeconds * 1000, reconcileIntervalMs: config.gc.reconcileIntervalSeconds * 1000 });
   }
 

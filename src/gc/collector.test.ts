@@ -10,6 +10,7 @@ import { createDownloadLinks } from '../registry/download-links.ts';
 import { createRegistry, type Registry } from '../registry/registry.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { createMemoryBlobStore } from '../storage/drivers/memory.ts';
+import { createKeyedMutex } from '../storage/keyed-mutex.ts';
 import { createGarbageCollector, type GarbageCollector, type GcReport } from './collector.ts';
 import { usageReport } from './usage.ts';
 
@@ -27,11 +28,12 @@ beforeEach(async () => {
   meta = await createSqliteMetadata({ path: ':memory:', pullFlushIntervalMs: 5 });
   clock = manualClock(new Date('2026-03-01T00:00:00Z'));
   blobs = createMemoryBlobStore();
+  const blobLocks = createKeyedMutex();
   registry = createRegistry({
     blobs, meta, clock, createRepositoryOnPush: true, maxManifestBytes: 4 << 20, maxPageSize: 1000,
-    downloads: createDownloadLinks({ key: Buffer.alloc(32, 7), clock }), gcGracePeriodMs: GRACE,
+    downloads: createDownloadLinks({ key: Buffer.alloc(32, 7), clock }), gcGracePeriodMs: GRACE, blobLocks,
   });
-  gc = createGarbageCollector({ meta, blobs, clock, log: pino({ level: 'silent' }), gracePeriodMs: GRACE, batchSize: 3 });
+  gc = createGarbageCollector({ meta, blobs, clock, log: pino({ level: 'silent' }), gracePeriodMs: GRACE, batchSize: 3, blobLocks });
 });
 afterEach(async () => {
   await meta.close();

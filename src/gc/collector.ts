@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Digest } from '../core/digest.ts';
 import type { MetadataStore } from '../metadata/types.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
+import { createKeyedMutex, type KeyedMutex } from '../storage/keyed-mutex.ts';
 import type { DeletionKind, GcDeletion, ReviewCursor, ReviewQueue, ReviewRow } from './types.ts';
 
 /**
@@ -11,7 +12,8 @@ import type { DeletionKind, GcDeletion, ReviewCursor, ReviewQueue, ReviewRow } f
  * 2. (reconcile) queues what metadata does not track: storage objects unknown to metadata, blob rows and
  *    links nothing references that have no review row; removes stale upload sessions and temporary files;
  * 3. reviews due manifests, then due links, then due blobs — each row re-checked inside the transaction
- *    that deletes it (rows locked on PostgreSQL), a blob's bytes deleted before that transaction commits.
+ *    that deletes it (rows locked on PostgreSQL); a blob's bytes are deleted after its row, under the
+ *    per-digest lock pushes hold until their link is committed.
  * A dry run takes the same path and decisions without writing anything.
  */
 export interface GarbageCollectorOptions {
@@ -27,6 +29,8 @@ export interface GarbageCollectorOptions {
   retryDelayMs?: number;
   /** Removal records are kept this long (default 30 days). */
   keepDeletionsMs?: number;
+  /** The per-digest lock pushes hold (share the registry's: `RegistryOptions.blobLocks`); default: a private one. */
+  blobLocks?: KeyedMutex;
 }
 
 export interface GcRunOptions {
@@ -95,6 +99,7 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
   const batchSize = options.batchSize ?? 200;
   const retryDelay = options.retryDelayMs ?? 60_000;
   const keepDeletions = options.keepDeletionsMs ?? 30 * DAY_MS;
+  const blobLock = options.blobLocks ?? createKeyedMutex();
 
   return {
     async run(opts = {}) {
@@ -115,6 +120,8 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
         if (opts.list) report.deletions.push(full);
         return full;
       };
+      /** Sizes of stored blobs without a metadata row, read from storage before their batch's transaction. */
+      const untrackedSizes = new Map<Digest, number>();
       const names = new Map<number, string | null>();
       const repoName = async (tx: MetadataStore, id: number): Promise<string | null> => {
         if (!names.has(id)) names.set(id, (await tx.repositories.getById(id))?.name ?? null);
@@ -149,44 +156,97 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
         return d;
       }));
 
-      // Blobs a batch at a time (the bulk of a large collection): one query per table for the batch, bytes
-      // deleted concurrently — all inside the transaction that holds the batch's review rows.
-      await reviewQueue('blob', async (tx, rows) => {
-        const use = await tx.gc.blobUse(rows.map((r) => r.digest));
-        const removals: GcDeletion[] = [];
-        const rowsToDelete: Digest[] = [];
-        const bytesToDelete: Digest[] = [];
-        await forEachLimit(rows, STORAGE_CONCURRENCY, async (row) => {
-          const u = use.get(row.digest)!;
-          if (u.links > 0 || u.references > 0) {
-            report.kept++;
-            return;
-          }
-          let size = u.size;
-          if (size === null) {
-            const stored = await blobs.stat(row.digest);
-            if (!stored) return;
-            size = stored.size;
-          }
-          if (dryRun && seen.has(`blob\0${row.digest}`)) return;
-          removals.push(note({ kind: 'blob', repository: null, digest: row.digest, size, reason: u.size === null ? REASONS.blobUntracked : REASONS.blobUnreferenced }));
-          if (u.size !== null) rowsToDelete.push(row.digest);
-          bytesToDelete.push(row.digest);
-        });
-        if (dryRun) return;
-        // Bytes first, inside the transaction that holds the review rows: a push pinning one of these blobs waits
-        // for the commit (PostgreSQL) or cannot interleave (SQLite), and then writes the bytes anew.
-        if (blobs.deleteMany) await blobs.deleteMany(bytesToDelete);
-        else await forEachLimit(bytesToDelete, STORAGE_CONCURRENCY, (d) => blobs.delete(d));
-        await tx.gc.deleteBlobRows(rowsToDelete);
-        await tx.gc.record(removals);
-      });
+      await reviewBlobs();
 
       if (!dryRun) await meta.gc.pruneDeletions(new Date(now.getTime() - keepDeletions));
       report.finishedAt = clock.now();
       const removed = Object.fromEntries(Object.entries(report.removed).filter(([, v]) => v.count > 0));
       log.info({ dryRun, scheduled: report.scheduled, queued: report.queued, kept: report.kept, failed: report.failed, removed }, dryRun ? 'gc dry run' : 'gc pass');
       return report;
+
+      /**
+       * Blobs a batch at a time (the bulk of a large collection). Each batch runs under the per-digest locks a
+       * push holds from pinning a blob until its link is committed: the check, the row deletion and the review
+       * removal commit in one transaction (one query per table for the batch), then the bytes are deleted —
+       * outside the transaction (a storage layer may use metadata itself) but still under the locks. A crash
+       * in between leaves bytes without a row, which reconcile removes.
+       */
+      async function reviewBlobs(): Promise<void> {
+        let after: ReviewCursor | undefined;
+        for (;;) {
+          if (opts.signal?.aborted) return;
+          const rows = await meta.gc.due('blob', now, { after, limit: batchSize });
+          if (rows.length === 0) return;
+          if (dryRun) {
+            await loadUntrackedSizes(rows);
+            await judgeBlobs(rows);
+          } else {
+            try {
+              await withLocks(rows.map((r) => r.digest), () => collectBlobs(rows));
+            } catch (e) {
+              log.warn({ err: e, queue: 'blob' }, 'gc batch failed; reviewing its items one by one');
+              for (const row of rows) {
+                try {
+                  await withLocks([row.digest], () => collectBlobs([row]));
+                } catch (err) {
+                  await failed('blob', row, err);
+                }
+              }
+            }
+          }
+          const last = rows[rows.length - 1];
+          after = { reviewAfter: last.reviewAfter!.getTime(), repositoryId: 0, digest: last.digest };
+          if (rows.length < batchSize) return;
+        }
+      }
+
+      /** Which of `rows` are garbage (noted in the report), with whether each has a metadata row. */
+      async function judgeBlobs(rows: ReviewRow[], tx: MetadataStore = meta): Promise<Array<{ digest: Digest; row: boolean; removal: GcDeletion }>> {
+        const use = await tx.gc.blobUse(rows.map((r) => r.digest));
+        const out: Array<{ digest: Digest; row: boolean; removal: GcDeletion }> = [];
+        for (const row of rows) {
+          const u = use.get(row.digest)!;
+          if (u.links > 0 || u.references > 0) {
+            report.kept++;
+            continue;
+          }
+          if (dryRun && seen.has(`blob\0${row.digest}`)) continue;
+          const size = u.size ?? untrackedSizes.get(row.digest);
+          if (size === undefined) continue; // neither a row nor bytes: nothing to remove
+          const removal = note({ kind: 'blob', repository: null, digest: row.digest, size, reason: u.size === null ? REASONS.blobUntracked : REASONS.blobUnreferenced });
+          out.push({ digest: row.digest, row: u.size !== null, removal });
+        }
+        return out;
+      }
+
+      /** Sizes of blobs without a metadata row come from storage (read before any transaction: no storage call inside one). */
+      async function loadUntrackedSizes(rows: ReviewRow[]): Promise<void> {
+        const use = await meta.gc.blobUse(rows.map((r) => r.digest));
+        await forEachLimit(rows.filter((r) => use.get(r.digest)!.size === null), STORAGE_CONCURRENCY, async (r) => {
+          const st = await blobs.stat(r.digest);
+          if (st) untrackedSizes.set(r.digest, st.size);
+        });
+      }
+
+      async function collectBlobs(rows: ReviewRow[]): Promise<void> {
+        await loadUntrackedSizes(rows);
+        const doomed = await meta.transaction(async (tx) => {
+          const list = await judgeBlobs(rows, tx);
+          await tx.gc.deleteBlobRows(list.filter((x) => x.row).map((x) => x.digest));
+          await tx.gc.removeReviews('blob', rows);
+          await tx.gc.record(list.map((x) => x.removal));
+          return list.map((x) => x.digest);
+        });
+        if (blobs.deleteMany) await blobs.deleteMany(doomed);
+        else await forEachLimit(doomed, STORAGE_CONCURRENCY, (d) => blobs.delete(d));
+      }
+
+      /** Runs `fn` holding the blob locks of `digests` (taken in order, so two holders never wait on each other). */
+      function withLocks<T>(digests: Digest[], fn: () => Promise<T>): Promise<T> {
+        const keys = [...new Set(digests)].sort();
+        const hold = (i: number): Promise<T> => (i === keys.length ? fn() : blobLock(keys[i], () => hold(i + 1)));
+        return hold(0);
+      }
 
       /** A batch judge from a per-row one: undefined (gone), 'kept', or the removal to record. */
       function perRow(judge: (tx: MetadataStore, row: ReviewRow) => Promise<GcDeletion | 'kept' | undefined>): BatchJudge {
@@ -245,11 +305,16 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
             await settle(tx, [current]);
           });
         } catch (e) {
-          report.failed++;
-          const delay = Math.min(retryDelay * 2 ** Math.min(row.reviewCount, 20), DAY_MS);
-          log.error({ err: e, queue, repositoryId: row.repositoryId, digest: row.digest }, 'gc review failed; will retry');
-          await meta.gc.retryReview(queue, row.repositoryId, row.digest, new Date(now.getTime() + delay)).catch(() => undefined);
+          await failed(queue, row, e);
         }
+      }
+
+      /** A failed review: counted, logged, retried later with exponential backoff. */
+      async function failed(queue: ReviewQueue, row: ReviewRow, e: unknown): Promise<void> {
+        report.failed++;
+        const delay = Math.min(retryDelay * 2 ** Math.min(row.reviewCount, 20), DAY_MS);
+        log.error({ err: e, queue, repositoryId: row.repositoryId, digest: row.digest }, 'gc review failed; will retry');
+        await meta.gc.retryReview(queue, row.repositoryId, row.digest, new Date(now.getTime() + delay)).catch(() => undefined);
       }
 
       /** Queues what metadata does not track and removes storage leftovers (docs/gc.md, "Reconcile"). */

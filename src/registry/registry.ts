@@ -5,6 +5,7 @@ import { parseDigest, type Digest } from '../core/digest.ts';
 import { RegistryError } from '../core/errors.ts';
 import { isRepositoryName, parseRepositoryName, parseTag } from '../core/reference.ts';
 import type { BlobReader, ByteRange, BlobStore } from '../storage/blob-store.ts';
+import { createKeyedMutex, type KeyedMutex } from '../storage/keyed-mutex.ts';
 import type { ManifestRecord, MetadataStore, ReferrerRecord, RepositoryRecord } from '../metadata/types.ts';
 import { createDownloadLinks, type DownloadLinks } from './download-links.ts';
 import type { RepositoryEncryptionService } from './encryption.ts';
@@ -32,6 +33,11 @@ export interface RegistryOptions {
   onImagePut?: ImagePutHook;
   /** GC grace period: a HEAD on a blob postpones its link's review when it is due within this time. Undefined: GC off. */
   gcGracePeriodMs?: number;
+  /**
+   * Per-digest lock shared with the garbage collector (docs/gc.md): a push holds it from pinning a blob until
+   * its row and link are committed; the collector holds it from its last check until the bytes are gone.
+   */
+  blobLocks?: KeyedMutex;
 }
 
 export interface BlobInfo {
@@ -111,6 +117,7 @@ export function parseReference(reference: string): { digest: Digest } | { tag: s
 
 export function createRegistry(options: RegistryOptions): Registry {
   const { blobs, meta, clock } = options;
+  const blobLock = options.blobLocks ?? createKeyedMutex();
   const accountId = options.accountId ?? '123456789012';
   const repositories = createRepositoryService({ meta, clock, accountId, region: options.region ?? 'us-east-1', keys: options.encryption });
   /** The BlobStore of a repository: its key scope's view when encrypting, else the one store. */
@@ -143,20 +150,12 @@ export function createRegistry(options: RegistryOptions): Registry {
     return { repo, size };
   }
 
-  /**
-   * Records a blob whose bytes were just written and links it. GC (docs/gc.md): the link pins the blob's
-   * review row first, and the bytes are checked inside the same transaction, so a collector that deleted
-   * them meanwhile (after an unusually long push) makes this push fail cleanly instead of leaving metadata
-   * for bytes that are gone.
-   */
+  /** Records a blob whose bytes were just written and links it (call with the blob's lock held: docs/gc.md). */
   async function recordBlob(repoId: number, digest: Digest, size: number): Promise<void> {
     const now = clock.now();
     await meta.transaction(async (tx) => {
       await tx.blobs.put(digest, size, null, now);
       await tx.blobs.link(repoId, digest, now);
-      if (!(await blobs.stat(digest))) {
-        throw new RegistryError('BLOB_UPLOAD_INVALID', `blob ${digest} was removed by garbage collection while it was being pushed; push it again`, { digest });
-      }
     });
   }
 
@@ -242,17 +241,20 @@ export function createRegistry(options: RegistryOptions): Registry {
       const digest = parseDigest(digestParam, 'digest query parameter');
       const { repo, size } = await session(name, id);
       if (body) await append(id, size, body, range ?? {});
-      let stored: { size: number };
-      try {
-        // GC: pinned (committed) before the bytes become the blob, so a collector cannot delete them under us.
-        await meta.gc.protectBlob(digest);
-        stored = await blobs.commitUpload(id, digest);
-      } finally {
-        // The store drops the session whether or not the digest matched.
-        await meta.uploads.delete(id);
-      }
-      await recordBlob(repo.id, digest, stored.size);
-      return { digest, size: stored.size };
+      // GC (docs/gc.md): under the blob's lock, pinned before the bytes become the blob and recorded before
+      // the lock is released, so a collector never deletes bytes this push relies on.
+      return blobLock(digest, async () => {
+        let stored: { size: number };
+        try {
+          await meta.gc.protectBlob(digest);
+          stored = await blobs.commitUpload(id, digest);
+        } finally {
+          // The store drops the session whether or not the digest matched.
+          await meta.uploads.delete(id);
+        }
+        await recordBlob(repo.id, digest, stored.size);
+        return { digest, size: stored.size };
+      });
     },
 
     async cancelUpload(name, id) {
@@ -264,24 +266,28 @@ export function createRegistry(options: RegistryOptions): Registry {
     async putBlob(name, digestParam, body, length) {
       const digest = parseDigest(digestParam, 'digest query parameter');
       const repo = await repositoryForPush(name);
-      await meta.gc.protectBlob(digest);
-      const stored = await (await blobsOf(repo)).putBlob(digest, body, length !== undefined ? { expectedLength: length } : undefined);
-      await recordBlob(repo.id, digest, stored.size);
-      return { digest, size: stored.size };
+      return blobLock(digest, async () => {
+        await meta.gc.protectBlob(digest);
+        const stored = await (await blobsOf(repo)).putBlob(digest, body, length !== undefined ? { expectedLength: length } : undefined);
+        await recordBlob(repo.id, digest, stored.size);
+        return { digest, size: stored.size };
+      });
     },
 
     async mountBlob(name, digest, from) {
       const repo = await repositoryForPush(name);
       const source = isRepositoryName(from) ? await meta.repositories.get(from) : undefined;
       if (!source) return undefined;
-      // One transaction: the link pins the blob's review row before anything is checked, so a collector
-      // either finished deleting it (not found: the client uploads) or cannot start until this commits.
-      return meta.transaction(async (tx) => {
-        await tx.gc.protectBlob(digest, 'blob_mount');
-        const blob = await tx.blobs.getLinked(source.id, digest);
+      // Under the blob's lock (docs/gc.md): a collector either finished deleting it (not found: the client
+      // uploads) or cannot start until the new link is committed. No storage call inside the transaction.
+      return blobLock(digest, async () => {
+        const blob = await meta.blobs.getLinked(source.id, digest);
         if (!blob) return undefined;
         if (!(await (await blobsOf(repo)).stat(digest))) return undefined; // the target's key scope must hold it
-        await tx.blobs.link(repo.id, digest, clock.now());
+        await meta.transaction(async (tx) => {
+          await tx.gc.protectBlob(digest, 'blob_mount');
+          await tx.blobs.link(repo.id, digest, clock.now());
+        });
         return { digest, size: blob.size };
       });
     },

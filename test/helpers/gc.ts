@@ -85,7 +85,7 @@ export async function gcTestDataDir(extra: Record<string, unknown> = {}): Promis
     ...extra,
   };
   // The storage check below reads the driver's own listing, which names blobs by digest only when unencrypted.
-  if ('encryption' in configSchema.shape) config.encryption = { enabled: false };
+  if ('encryption' in configSchema.shape && !('encryption' in extra)) config.encryption = { enabled: false };
   const configFile = join(dataDir, 'config.json');
   await writeFile(configFile, JSON.stringify(config));
   return { dataDir, configFile };
