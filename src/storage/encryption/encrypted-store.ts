@@ -117,6 +117,19 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
     return v;
   }
 
+  /** Derived part keys (HKDF once per part, not per request): parts are immutable. */
+  const partKeys = new Map<string, PartKey>();
+  function partKey(scopeId: string, dataKey: Buffer, p: PartRef): PartKey {
+    const id = `${scopeId}\n${p.s}\n${p.z}`;
+    let k = partKeys.get(id);
+    if (!k) {
+      if (partKeys.size > 10_000) partKeys.clear();
+      k = derivePartKey(dataKey, { salt: Buffer.from(p.s, 'base64'), segmentShift: p.z });
+      partKeys.set(id, k);
+    }
+    return k;
+  }
+
   async function* decrypt(scopeId: string, digest: string, parts: PartRef[], start: number, end: number): AsyncGenerator<Buffer> {
     const dataKey = await scopes.dataKey(scopeId);
     let offset = 0;
@@ -126,7 +139,7 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
       if (p.n === 0 || offset - 1 < start || partStart > end) continue;
       const from = Math.max(start, partStart) - partStart;
       const to = Math.min(end, offset - 1) - partStart;
-      const key = derivePartKey(dataKey, { salt: Buffer.from(p.s, 'base64'), segmentShift: p.z });
+      const key = partKey(scopeId, dataKey, p);
       const span = spanOf(p.n, key.segmentSize, from, to);
       if (inner.openReader) {
         yield* decryptAt(inner.openReader.bind(inner), digest, p, key, span, from, to);
@@ -408,14 +421,25 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
   }
 
   const root = view(undefined);
+  const views = new Map<string, BlobStore>();
   return {
     ...root,
-    scoped: (scopeId) => ({ ...view(scopeId), close: async () => undefined }),
+    scoped(scopeId) {
+      let v = views.get(scopeId);
+      if (!v) {
+        if (views.size > 10_000) views.clear();
+        v = { ...view(scopeId), close: async () => undefined };
+        views.set(scopeId, v);
+      }
+      return v;
+    },
     async dropScopeObjects(scopeId) {
       let n = 0;
       for (let page = 0; page < 10_000_000; page++) {
         const rows = await store.listObjects(scopeId, { limit: 500 });
         if (!rows.length) break;
+        partKeys.clear();
+        views.delete(scopeId);
         for (const r of rows) {
           records.delete(`${scopeId}\n${r.digest}`);
           lastScope.delete(r.digest);
