@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { GetAuthorizationTokenCommand, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import { stringify } from 'yaml';
 import { configSchema } from '../../src/config/schema.ts';
+import { createPostgresMetadata } from '../../src/metadata/dialects/postgres.ts';
 import { ecrClient } from '../helpers/auth.ts';
 import { assertAvailable, hasDocker, skipUnless, startDockerd } from '../helpers/dockerd.ts';
 import { hasBusybox, importBusyboxImage } from '../helpers/images.ts';
@@ -51,16 +52,21 @@ describe('scale-out: PostgreSQL + S3', { skip, timeout: 10 * 60_000 }, () => {
   let a: RunningServer | undefined;
   let b: RunningServer | undefined;
   let dropDb: (() => Promise<void>) | undefined;
+  let dbUrl = '';
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cargohold-scale-'));
     const db = await freshDatabase(await testPostgres());
     dropDb = db.drop;
+    dbUrl = db.url;
     const s3 = await testS3();
     const { bucket, client } = await freshBucket(s3);
     client.destroy();
     configFile = join(dir, 'cargohold.yaml');
     await writeFile(configFile, stringify({
+      // Background work every second on both nodes (lifecycle case below).
+      jobs: { pollIntervalMs: 100 },
+      lifecycle: { intervalSeconds: 1 },
       database: { driver: 'postgres', url: db.url },
       storage: { driver: 's3', s3: { bucket, endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, prefix: 'registry' } },
     }));
@@ -207,6 +213,43 @@ describe('scale-out: PostgreSQL + S3', { skip, timeout: 10 * 60_000 }, () => {
     assert.ok(manifests.map(sha256).includes(seen[0]!));
     const tags = (await (await fetch(`${b!.url}/v2/team/race/tags/list`, { headers: auth })).json()) as { tags: string[] };
     assert.deepEqual(tags.tags, ['latest']);
+  });
+
+  it('lifecycle expiry running on both nodes expires each image once', async () => {
+    const auth = { authorization: a!.authorization! };
+    const repo = 'team/life';
+    const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+    const res = await fetch(`${a!.url}/v2/${repo}/blobs/uploads/?digest=${sha256(config)}`, { method: 'POST', body: config, headers: { ...auth, 'Content-Type': 'application/octet-stream' } });
+    assert.equal(res.status, 201);
+    const digests: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const m = Buffer.from(JSON.stringify({
+        schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+        layers: [], annotations: { n: String(i) },
+      }));
+      const put = await fetch(`${(i % 2 ? b! : a!).url}/v2/${repo}/manifests/t${i}`, { method: 'PUT', body: m, headers: { ...auth, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
+      assert.equal(put.status, 201);
+      digests.push(sha256(m));
+      await new Promise((r) => setTimeout(r, 5)); // distinct push times
+    }
+    const policy = { rules: [{ rulePriority: 1, description: 'keep one', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } }] };
+    await ecrClient(a!).send(new PutLifecyclePolicyCommand({ repositoryName: repo, lifecyclePolicyText: JSON.stringify(policy) }));
+    // Both nodes run the sweep every second; wait (bounded) until the expiry happened.
+    let tags: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      tags = ((await (await fetch(`${b!.url}/v2/${repo}/tags/list`, { headers: auth })).json()) as { tags: string[] }).tags;
+      if (tags.length === 1) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.deepEqual(tags, ['t4'], 'the newest image stays');
+    const meta = await createPostgresMetadata({ url: dbUrl });
+    try {
+      const events = await meta.lifecycle.events({ limit: 100, repositoryName: repo });
+      assert.deepEqual(events.map((e) => e.digest).sort(), digests.slice(0, 4).sort(), 'each expired image recorded exactly once');
+    } finally {
+      await meta.close();
+    }
   });
 
   it('docker pushes and pulls a multi-layer image through the round-robin proxy', { skip: skipUnless(hasDocker()) || skipUnless(hasBusybox()), timeout: 300_000 }, async () => {
