@@ -1,25 +1,29 @@
 /**
  * GC under load: concurrent pushes of images sharing layers, with deletions and tag moves, while the server's
- * GC jobs run every second with a 5 s grace period, for 30 s. Afterwards every image that should exist pulls
- * byte for byte, and once the grace period has passed storage holds nothing unreferenced.
+ * GC jobs run every second with a 5 s grace period and lifecycle expiry (untagged images beyond the newest two
+ * in one repository) every second, for 30 s. Afterwards every image that should exist pulls byte for byte, an
+ * image lifecycle expired is wholly gone, and once the grace period has passed storage holds nothing unreferenced.
  */
 import assert from 'node:assert/strict';
+import { PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { assertPulls, gcTestDataDir, holdings, imageOver, pushTestImage, seeded, type TestImage } from '../helpers/gc.ts';
+import { ecrClient } from '../helpers/auth.ts';
 import { OciClient, sleep } from '../helpers/oci-client.ts';
 import { startCargohold, type RunningServer } from '../helpers/server.ts';
 
 const LOAD_MS = 30_000;
 const WORKERS = 4;
-const REPOS = ['load/a', 'load/b', 'load/c'];
+const LIFECYCLE_REPO = 'load/c';
+const REPOS = ['load/a', 'load/b', LIFECYCLE_REPO];
 
 describe('GC under load', () => {
   let server: RunningServer;
   let dataDir: string;
   before(async () => {
-    const d = await gcTestDataDir();
+    const d = await gcTestDataDir({ lifecycle: { intervalSeconds: 1 } });
     dataDir = d.dataDir;
     server = await startCargohold({ dataDir, args: ['--config', d.configFile] });
   });
@@ -38,6 +42,17 @@ describe('GC under load', () => {
     const key = (i: TestImage) => `${i.repo}@${i.digest}`;
     let pushes = 0;
     let deletions = 0;
+    /** The tag each image was pushed with: lifecycle may expire an image only once that tag moved away. */
+    const pushedTag = new Map<string, string>();
+    // Lifecycle expiry in the loop: untagged images of load/c beyond the newest two go (through the image service).
+    const first = imageOver(LIFECYCLE_REPO, [pool[0]]);
+    assert.equal((await pushTestImage(client, first, 'seed')).status, 201);
+    live.set(key(first), first);
+    pushedTag.set(key(first), 'seed');
+    await ecrClient(server).send(new PutLifecyclePolicyCommand({
+      repositoryName: LIFECYCLE_REPO,
+      lifecyclePolicyText: JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: 2 }, action: { type: 'expire' } }] }),
+    }));
     const deadline = Date.now() + LOAD_MS;
 
     const worker = async (w: number) => {
@@ -64,14 +79,29 @@ describe('GC under load', () => {
         const res = await pushTestImage(client, image, tag);
         assert.equal(res.status, 201, `push ${repo}:${tag} answered ${res.status} ${res.text}`);
         live.set(key(image), image);
+        pushedTag.set(key(image), tag);
         pushes++;
       }
     };
     await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
     assert.ok(pushes > 20 && deletions > 5, `load too small: ${pushes} pushes, ${deletions} deletions`);
 
-    // Every image that should exist pulls byte for byte, while GC keeps running.
-    for (const image of live.values()) await assertPulls(client, image);
+    // Lifecycle settles (one more evaluation), then: every image that should exist pulls byte for byte, while GC
+    // keeps running; in load/c an image whose tag moved away may have been expired (its blobs must then leave
+    // storage like those of a deleted image: the final check below).
+    await sleep(2500);
+    let expired = 0;
+    for (const [k, image] of live) {
+      if (image.repo === LIFECYCLE_REPO && (await client.getManifest(image.repo, image.digest)).status === 404) {
+        const tagNow = await client.getManifest(image.repo, pushedTag.get(k)!);
+        assert.ok(tagNow.status !== 200 || tagNow.header('docker-content-digest') !== image.digest, `${k} expired while still tagged`);
+        live.delete(k);
+        expired++;
+        continue;
+      }
+      await assertPulls(client, image);
+    }
+    assert.ok(expired > 0, 'lifecycle expired some untagged images during the load');
     for (const k of deleted) {
       const [repo, digest] = k.split('@');
       assert.equal((await client.getManifest(repo, digest)).status, 404, `${k} was deleted`);
