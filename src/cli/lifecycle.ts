@@ -39,30 +39,34 @@ function eventLine(e: LifecycleEventRecord, json: boolean): string {
   return `${e.at.toISOString()}  #${e.id}  ${e.repositoryName}  ${e.digest}  [${e.tags.join(',')}]  rule ${e.rulePriority}: ${e.reason}`;
 }
 
-/** Opens the data directory and builds the lifecycle service over it (no job runner: previews and runs happen now). */
+/**
+ * Opens the data directory and builds the lifecycle service over it with the server's layering (src/main.ts:
+ * storage driver → encryption at rest → registry), with no job runner: previews and runs happen now.
+ */
 async function withLifecycle<T>(opts: DataOptions, fn: (service: LifecycleService, accountId: string) => Promise<T>): Promise<T> {
-  const [{ withData }, { default: pino }, { openBlobStore }, { createRegistry }, { createLifecycleService }, { systemClock }] = await Promise.all([
-    import('./open-data.ts'), import('pino'), import('../storage/open.ts'), import('../registry/registry.ts'), import('../lifecycle/service.ts'), import('../core/clock.ts'),
+  const [{ withData }, { default: pino }, { openBlobStore }, { openEncryptionAtRest }, { createRegistry }, { createLifecycleService }, { systemClock }] = await Promise.all([
+    import('./open-data.ts'), import('pino'), import('../storage/open.ts'), import('../storage/encryption/open.ts'), import('../registry/registry.ts'), import('../lifecycle/service.ts'), import('../core/clock.ts'),
   ]);
-  return withData(opts, async ({ config, meta }) => {
-    const blobs = await openBlobStore(config);
+  return withData(opts, async ({ config, dataDir, meta }) => {
+    const atRest = await openEncryptionAtRest({ config, dataDir, inner: await openBlobStore(config), meta, clock: systemClock });
     try {
       const log = pino({ level: 'warn' }, pino.destination(2));
       // Expiry deletes metadata rows only (the image service's delete); blob bytes are left to garbage collection.
       const registry = createRegistry({
-        blobs,
-        meta,
+        blobs: atRest.blobs,
+        meta: atRest.meta,
         clock: systemClock,
         createRepositoryOnPush: false,
         maxManifestBytes: config.registry.maxManifestBytes,
         maxPageSize: config.registry.maxPageSize,
         accountId: config.identity.accountId,
         region: config.identity.region,
+        encryption: atRest.service,
       });
-      const service = createLifecycleService({ meta, registry, clock: systemClock, log, accountId: config.identity.accountId });
+      const service = createLifecycleService({ meta: atRest.meta, registry, clock: systemClock, log, accountId: config.identity.accountId });
       return await fn(service, config.identity.accountId);
     } finally {
-      await blobs.close();
+      await atRest.blobs.close();
     }
   });
 }
