@@ -4,7 +4,8 @@
  * filters, the lifecycle-policy-preview-complete waiter); `cargohold lifecycle preview` agrees with the ECR
  * preview; then the server restarts with a one-second expiry schedule and the scheduled job actually deletes
  * the images the preview listed (kept ones still pull, expired ones are gone), recorded in the history that
- * `cargohold lifecycle history --follow` streams, with lastEvaluatedAt reported.
+ * `cargohold lifecycle history --follow` streams, with lastEvaluatedAt reported; `cargohold lifecycle put/run`
+ * work on the data directory while the server runs.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -148,6 +149,25 @@ describe('lifecycle policies through the AWS CLI', () => {
     assert.deepEqual(lines.map((l: { imageDigest: string }) => l.imageDigest).sort(), [pushed.v1, pushed.u1, pushed.sig, pushed.v2].sort());
   });
 
+  it('`cargohold lifecycle put` and `run` set a policy and expire now (through the image service, with the server running)', async () => {
+    const repo = 'team/cli';
+    assert.ok((await cli(['create-repository', '--repository-name', repo])).ok);
+    const oci = new OciClient(s.url, { authorization: s.authorization });
+    const old = makeImage();
+    await oci.pushImage(repo, old, 'x1');
+    const fresh = makeImage();
+    await oci.pushImage(repo, fresh, 'x2');
+    await cargohold(['lifecycle', 'put', repo, JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } }] })]);
+    const got = await cli(['get-lifecycle-policy', '--repository-name', repo]);
+    assert.ok(got.ok, 'the server sees the policy the CLI put');
+    const { stdout } = await cargohold(['lifecycle', 'run', repo, '--json']);
+    const ran = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(ran.map((r: { imageDigest: string; imageTags: string[] }) => [r.imageDigest, r.imageTags]), [[old.digest, ['x1']]]);
+    const left = await cli(['describe-images', '--repository-name', repo]);
+    assert.ok(left.ok);
+    assert.deepEqual(left.json.imageDetails.map((i: { imageDigest: string }) => i.imageDigest), [fresh.digest]);
+  });
+
   it('a scheduled run expires exactly the previewed images, records them, and reports lastEvaluatedAt', async () => {
     // Phase 2: the same data, expiry every second.
     await s.stop({ keepData: true });
@@ -155,7 +175,7 @@ describe('lifecycle policies through the AWS CLI', () => {
     s = await startCargohold({ ecrSemantics: true, dataDir: s.dataDir, args: ['--config', join(dir, 'phase2.json')], env: { CARGOHOLD_LOG_LEVEL: 'warn' } });
 
     // The event stream: `history --follow` prints each expiry as it is recorded.
-    const follower = spawn(process.execPath, [join(ROOT, 'bin/cargohold.js'), 'lifecycle', 'history', '--follow', '--json', '--data-dir', s.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const follower = spawn(process.execPath, [join(ROOT, 'bin/cargohold.js'), 'lifecycle', 'history', '--follow', '--json', '--repository', REPO, '--data-dir', s.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     const streamed: Array<Record<string, unknown>> = [];
     createInterface({ input: follower.stdout! }).on('line', (l) => streamed.push(JSON.parse(l)));
     try {
