@@ -2,6 +2,9 @@ import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { RegistryError } from '../../core/errors.ts';
 
+/** S3's limit on parts per multipart upload. */
+export const MAX_PARTS = 10_000;
+
 /** One uploaded part of a multipart upload, as CompleteMultipartUpload needs it. */
 export interface PartRecord {
   n: number;
@@ -60,6 +63,10 @@ export async function splitIntoParts(body: Readable, sink: PartSink, options: Sp
     if (inflight) await inflight;
     const bytes = buffer;
     const n = (parts.length ? parts[parts.length - 1].n : 0) + 1;
+    if (n >= MAX_PARTS) {
+      // The last part (the tail) needs a number too: S3 allows 10,000 parts per upload.
+      throw new RegistryError('SIZE_INVALID', `blob larger than ${MAX_PARTS - 1} parts of ${partSize} bytes; raise storage.s3.partSizeMiB`, { partSize });
+    }
     const record: PartRecord = { n, etag: '', size: partSize };
     parts.push(record);
     inflight = sink.uploadPart(n, bytes).then((etag) => {
