@@ -9,6 +9,7 @@ import { jobCases } from './contract/jobs.ts';
 import { lifecycleCases } from './contract/lifecycle.ts';
 import { manifestCases } from './contract/manifests.ts';
 import { repositoryCases } from './contract/repositories.ts';
+import { scanCases } from './contract/scan.ts';
 import { tagCases } from './contract/tags.ts';
 import { transactionCases } from './contract/transactions.ts';
 import { uploadCases } from './contract/uploads.ts';
@@ -54,5 +55,6 @@ export function runMetadataContract(name: string, factory: () => Promise<Contrac
     encryptionCases(store);
     lifecycleCases(store);
     gcCases(store);
+    scanCases(store);
   });
 }

@@ -27,7 +27,7 @@ const READ_METHODS = new Set([
   'due', 'getReview', 'pending', 'blobUse', 'linkState', 'manifestState', 'holdReferences', 'knownBlobs', 'orphanBlobs',
   'unreferencedLinks', 'knownUploads', 'staleUploads', 'deletions', 'repositoryUsage', 'registryUsage',
   // meta.scan reads
-  'affected', 'state', 'getInventory', 'getScan', 'getScans', 'rematchCandidates', 'getRegistryScanning',
+  'affected', 'state', 'getInventory', 'getScan', 'getScans', 'rematchCandidates', 'getRegistryScanning', 'advisoryHeaders',
 ]);
 /** Writes that never change a repository, manifest or tag row (what the cache holds). */
 const NON_INVALIDATING = new Set(['touchPulled', 'touchAccessKey', 'touch', 'recordPart',

@@ -15,7 +15,7 @@ import { RegistryError } from '../core/errors.ts';
 import type { JobRecord, JobRunner } from '../jobs/types.ts';
 import type { ManifestRecord, MetadataStore, RepositoryRecord } from '../metadata/types.ts';
 import { InventoryError, readImageInventory, type BlobOpener } from './inventory/index.ts';
-import { matchInventory, type AffectedLookup, type Finding } from './match/match.ts';
+import { compactFinding, hydrateFindings, matchInventory, type AffectedLookup, type Finding, type StoredFinding } from './match/match.ts';
 import { DEFAULT_REGISTRY_SCANNING, scanFrequencyFor, type RegistryScanningConfiguration } from './scanning-config.ts';
 import type { AffectedMatchRow, ImageScanRecord, ScanStore } from './store.ts';
 import type { Inventory } from './types.ts';
@@ -191,10 +191,18 @@ export function createScanService(options: ScanServiceOptions): ScanService {
       completedAt: clock.now(),
       dbGeneration: state.generation,
       vulnerabilitySourceUpdatedAt: state.updatedAt,
-      findings,
+      findings: findings.map(compactFinding),
     };
     await scan.putScan(record);
-    return record;
+    return hydrate(record);
+  }
+
+  /** Puts the advisory texts back into a stored scan's findings. */
+  async function hydrate(record: ImageScanRecord): Promise<ImageScanRecord> {
+    if (!record.findings?.length) return record;
+    const stored = record.findings as StoredFinding[];
+    const headers = await scan.advisoryHeaders(stored.map((f) => f.id));
+    return { ...record, findings: hydrateFindings(stored, headers) };
   }
 
   async function runScan(repositoryId: number, m: ManifestRecord, requestedAt: Date, signal?: AbortSignal): Promise<ImageScanRecord> {
@@ -243,14 +251,14 @@ export function createScanService(options: ScanServiceOptions): ScanService {
       if (batch.length === 0) break;
       for (const c of batch) {
         const m = await meta.manifests.get(c.repositoryId, c.digest as ManifestRecord['digest']);
-        const prev = await scan.getScan(c.repositoryId, c.digest);
-        if (!m || !prev) continue;
+        if (!m) continue;
         const findings = await matchImage(c.repositoryId, m, lookup, false);
         if (!findings) continue; // inventory gone (never stored): a new scan will read layers
-        await scan.putScan({ ...prev, status: 'COMPLETE', description: 'The scan was completed successfully.', completedAt: clock.now(), dbGeneration: state.generation, vulnerabilitySourceUpdatedAt: state.updatedAt, findings });
+        await scan.putScan({ repositoryId: c.repositoryId, digest: c.digest, requestedAt: c.requestedAt, status: 'COMPLETE', description: 'The scan was completed successfully.', completedAt: clock.now(), dbGeneration: state.generation, vulnerabilitySourceUpdatedAt: state.updatedAt, findings: findings.map(compactFinding) });
         count++;
       }
-      after = batch[batch.length - 1];
+      const last = batch[batch.length - 1]!;
+      after = { repositoryId: last.repositoryId, digest: last.digest };
     }
     log.info({ images: count, generation: state.generation }, 're-matched stored inventories');
   }
@@ -277,7 +285,10 @@ export function createScanService(options: ScanServiceOptions): ScanService {
       return enqueue(meta, repository.id, manifest.digest, now, existing);
     },
 
-    get: (repositoryId, digest) => scan.getScan(repositoryId, digest),
+    async get(repositoryId, digest) {
+      const record = await scan.getScan(repositoryId, digest);
+      return record ? hydrate(record) : undefined;
+    },
     getMany: (repositoryId, digests) => scan.getScans(repositoryId, digests),
     registryConfiguration,
     putRegistryConfiguration: (config) => scan.putRegistryScanning(config, clock.now()),

@@ -58,6 +58,8 @@ export interface ImageScanRecord {
 export interface RematchCandidate {
   repositoryId: number;
   digest: string;
+  /** When the image's scan was last requested (kept by the re-match). */
+  requestedAt: Date;
 }
 
 export interface ScanStore {
@@ -79,7 +81,9 @@ export interface ScanStore {
    * Images with a COMPLETE scan matched before `generation`, pushed or pulled at/after `since`, in
    * (repository_id, digest) keyset order after `after`.
    */
-  rematchCandidates(generation: number, since: Date, after: RematchCandidate | undefined, limit: number): Promise<RematchCandidate[]>;
+  rematchCandidates(generation: number, since: Date, after: Pick<RematchCandidate, 'repositoryId' | 'digest'> | undefined, limit: number): Promise<RematchCandidate[]>;
+  /** Advisory headers by id (findings are stored without their advisory's texts and read back with them). */
+  advisoryHeaders(ids: readonly string[]): Promise<Map<string, AdvisoryHeader>>;
   getRegistryScanning(): Promise<unknown | undefined>;
   putRegistryScanning(config: unknown, at: Date): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Inventory } from '../../scan/types.ts';
+import type { AdvisoryHeader } from '../../scan/vulndb/osv.ts';
 import type { AdvisoryImport, AffectedMatchRow, ImageScanRecord, RematchCandidate, ScanStatus, ScanStore, VulnDbState } from '../../scan/store.ts';
 import { atomic, type StoreContext } from './context.ts';
 import { chunks, IN_LIST_CHUNK } from './rows.ts';
@@ -34,7 +35,8 @@ export function createScanStore({ db: metaDb }: StoreContext): ScanStore {
   const db = metaDb as unknown as Kysely<ScanTables>;
 
   async function state(): Promise<VulnDbState> {
-    const row = await db.selectFrom('vuln_db_state').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+    // The row is written by the first import (a database that was never imported has none).
+    const row = (await db.selectFrom('vuln_db_state').selectAll().where('id', '=', 1).executeTakeFirst()) ?? { generation: 0, updated_at: null, source: null };
     const counts = await db
       .selectFrom('vuln_advisories')
       .select([sql<Int>`count(*)`.as('n'), sql<Int>`sum(withdrawn)`.as('w')])
@@ -87,9 +89,9 @@ export function createScanStore({ db: metaDb }: StoreContext): ScanStore {
 
     async recordImport(source, changed, at) {
       await db
-        .updateTable('vuln_db_state')
-        .set((eb) => ({ generation: changed ? eb('generation', '+', 1) : eb.ref('generation'), updated_at: at.getTime(), source }))
-        .where('id', '=', 1)
+        .insertInto('vuln_db_state')
+        .values({ id: 1, generation: changed ? 1 : 0, updated_at: at.getTime(), source })
+        .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ generation: changed ? eb('vuln_db_state.generation', '+', 1) : eb.ref('vuln_db_state.generation'), updated_at: at.getTime(), source })))
         .execute();
       return state();
     },
@@ -162,13 +164,23 @@ export function createScanStore({ db: metaDb }: StoreContext): ScanStore {
       let q = db
         .selectFrom('image_scans as s')
         .innerJoin('manifests as m', (j) => j.onRef('m.repository_id', '=', 's.repository_id').onRef('m.digest', '=', 's.digest'))
-        .select(['s.repository_id', 's.digest'])
+        .select(['s.repository_id', 's.digest', 's.requested_at'])
         .where('s.status', '=', 'COMPLETE')
         .where('s.db_generation', '<', generation)
         .where((eb) => eb.or([eb('m.pushed_at', '>=', since.getTime()), eb('m.last_pulled_at', '>=', since.getTime())]));
       if (after) q = q.where((eb) => eb.or([eb('s.repository_id', '>', after.repositoryId), eb.and([eb('s.repository_id', '=', after.repositoryId), eb('s.digest', '>', after.digest)])]));
       const rows = await q.orderBy('s.repository_id').orderBy('s.digest').limit(limit).execute();
-      return rows.map((r): RematchCandidate => ({ repositoryId: Number(r.repository_id), digest: r.digest }));
+      return rows.map((r): RematchCandidate => ({ repositoryId: Number(r.repository_id), digest: r.digest, requestedAt: new Date(Number(r.requested_at)) }));
+    },
+
+    async advisoryHeaders(ids) {
+      const out = new Map<string, AdvisoryHeader>();
+      for (const part of chunks([...new Set(ids)], IN_LIST_CHUNK)) {
+        if (part.length === 0) continue;
+        const rows = await db.selectFrom('vuln_advisories').select(['id', 'header']).where('id', 'in', part).execute();
+        for (const r of rows) out.set(r.id, JSON.parse(r.header) as AdvisoryHeader);
+      }
+      return out;
     },
 
     async getRegistryScanning() {

@@ -48,19 +48,28 @@ function intervals(events: { introduced?: string; fixed?: string; last_affected?
   return out;
 }
 
+/** Sorted intervals per range (ranges are cached advisory rows, evaluated for many packages and images). */
+const intervalCache = new WeakMap<object, Interval[]>();
+
 /** Evaluates one affected entry for an installed version in `scheme` (undefined scheme: only `versions[]`). */
-export function evaluateAffected(entry: OsvAffected, version: string, scheme: VersionScheme | undefined, normalize: (v: string) => string = (v) => v): AffectedVerdict {
+export function evaluateAffected(entry: OsvAffected, version: string, scheme: VersionScheme | undefined, normalizeVersion?: (v: string) => string): AffectedVerdict {
+  const normalize = normalizeVersion ?? ((v: string) => v);
   const ranges = (entry.ranges ?? []).filter((r) => r.type === 'ECOSYSTEM' || r.type === 'SEMVER');
   const listed = (entry.versions ?? []).some((v) => normalize(v) === version);
   let fixedForListed: string | undefined;
   if (scheme) {
     for (const r of ranges) {
-      const events = r.events.map((e) => ({
-        introduced: e.introduced === undefined ? undefined : e.introduced === '0' ? '0' : normalize(e.introduced),
-        fixed: e.fixed === undefined ? undefined : normalize(e.fixed),
-        last_affected: e.last_affected === undefined ? undefined : normalize(e.last_affected),
-      }));
-      for (const iv of intervals(events, scheme)) {
+      let ivs = normalizeVersion ? undefined : intervalCache.get(r);
+      if (!ivs) {
+        const events = r.events.map((e) => ({
+          introduced: e.introduced === undefined ? undefined : e.introduced === '0' ? '0' : normalize(e.introduced),
+          fixed: e.fixed === undefined ? undefined : normalize(e.fixed),
+          last_affected: e.last_affected === undefined ? undefined : normalize(e.last_affected),
+        }));
+        ivs = intervals(events, scheme);
+        if (!normalizeVersion) intervalCache.set(r, ivs);
+      }
+      for (const iv of ivs) {
         if (iv.introduced !== '0' && compareVersions(scheme, version, iv.introduced) < 0) continue;
         if (iv.fixed !== undefined) {
           if (compareVersions(scheme, version, iv.fixed) < 0) return { affected: true, fixed: iv.fixed };
@@ -70,7 +79,7 @@ export function evaluateAffected(entry: OsvAffected, version: string, scheme: Ve
         return { affected: true };
       }
       if (listed && fixedForListed === undefined) {
-        fixedForListed = intervals(events, scheme).map((iv) => iv.fixed).find((f) => f !== undefined && compareVersions(scheme, version, f) < 0);
+        fixedForListed = ivs.map((iv) => iv.fixed).find((f) => f !== undefined && compareVersions(scheme, version, f) < 0);
       }
     }
   }

@@ -110,7 +110,19 @@ interface Hit {
   cvss: CvssScore[];
 }
 
+/** Severity per advisory row, computed once (rows are cached across packages and images). */
+const severityCache = new WeakMap<AffectedMatchRow, { severity: Severity; source?: 'vendor' | 'cvss'; cvss: CvssScore[] }>();
+
 function severityOf(row: AffectedMatchRow): { severity: Severity; source?: 'vendor' | 'cvss'; cvss: CvssScore[] } {
+  let v = severityCache.get(row);
+  if (!v) {
+    v = computeSeverity(row);
+    severityCache.set(row, v);
+  }
+  return v;
+}
+
+function computeSeverity(row: AffectedMatchRow): { severity: Severity; source?: 'vendor' | 'cvss'; cvss: CvssScore[] } {
   const cvss = cvssScores([...row.advisory.severity, ...(row.entry.severity ?? [])]);
   const urgency = row.entry.ecosystem_specific?.['urgency'];
   const vendor = (typeof urgency === 'string' ? debianUrgency(urgency) : undefined) ?? (row.advisory.vendorSeverity ? vendorRating(row.advisory.vendorSeverity) : undefined);
@@ -232,6 +244,32 @@ function toFinding(pkg: InstalledPackage, q: MatchQuery, group: Hit[]): Finding 
     purl: pkg.purl,
     arch: pkg.arch,
   };
+}
+
+/** The advisory texts of a finding, which are not stored with it (they are read back from the advisory). */
+type AdvisoryTexts = 'title' | 'description' | 'url' | 'published' | 'modified';
+
+/** A finding as stored with a scan: without its advisory's texts (they would repeat for every image). */
+export type StoredFinding = Omit<Finding, AdvisoryTexts>;
+
+export function compactFinding(f: Finding): StoredFinding {
+  const { title: _t, description: _d, url: _u, published: _p, modified: _m, ...rest } = f;
+  return rest;
+}
+
+/** Fills stored findings' texts from their advisories' headers (by the finding's id). */
+export function hydrateFindings(findings: readonly StoredFinding[], headers: ReadonlyMap<string, AdvisoryHeader>): Finding[] {
+  return findings.map((f) => {
+    const h = headers.get(f.id);
+    return {
+      ...f,
+      ...(h?.summary ? { title: h.summary } : {}),
+      ...(h?.details ?? h?.summary ? { description: h?.details ?? h?.summary } : {}),
+      url: h?.url ?? advisoryUrl(f.id),
+      ...(h?.published ? { published: h.published } : {}),
+      ...(h?.modified ? { modified: h.modified } : {}),
+    };
+  });
 }
 
 /** A public page for an id when the record names none. */
