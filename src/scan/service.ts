@@ -15,7 +15,7 @@ import { RegistryError } from '../core/errors.ts';
 import type { JobRecord, JobRunner } from '../jobs/types.ts';
 import type { ManifestRecord, MetadataStore, RepositoryRecord } from '../metadata/types.ts';
 import { InventoryError, readImageInventory, type BlobOpener } from './inventory/index.ts';
-import { compactFinding, hydrateFindings, matchInventory, type AffectedLookup, type Finding, type StoredFinding } from './match/match.ts';
+import { compactFinding, hydrateFindings, matchInventory, type AffectedLookup, type Finding, type MatchMemo, type StoredFinding } from './match/match.ts';
 import { DEFAULT_REGISTRY_SCANNING, scanFrequencyFor, type RegistryScanningConfiguration } from './scanning-config.ts';
 import type { AffectedMatchRow, ImageScanRecord, ScanStore } from './store.ts';
 import type { Inventory } from './types.ts';
@@ -69,11 +69,14 @@ export interface ScanService {
 }
 
 /** An advisory lookup that remembers rows per (ecosystem, package) while the database generation stays the same. */
-export function createCachedLookup(store: ScanStore): { lookup: AffectedLookup; reset(): void } {
+export function createCachedLookup(store: ScanStore): { lookup: AffectedLookup; memo: MatchMemo; reset(): void } {
   let cache = new Map<string, AffectedMatchRow[]>();
+  const memo: MatchMemo = new Map();
   return {
+    memo,
     reset() {
       cache = new Map();
+      memo.clear();
     },
     async lookup(keys) {
       const missing = keys.filter((k) => !cache.has(`${k.ecosystem}\0${k.name}`));
@@ -170,12 +173,12 @@ export function createScanService(options: ScanServiceOptions): ScanService {
     return out;
   }
 
-  async function matchImage(repositoryId: number, m: ManifestRecord, lookup: AffectedLookup, readLayers: boolean, signal?: AbortSignal): Promise<Finding[] | undefined> {
+  async function matchImage(repositoryId: number, m: ManifestRecord, lookup: AffectedLookup, readLayers: boolean, signal?: AbortSignal, memo?: MatchMemo): Promise<Finding[] | undefined> {
     const lists: Finding[][] = [];
     for (const image of await platformImages(repositoryId, m)) {
       const inventory = readLayers ? await imageInventory(image, signal) : await scan.getInventory(image.digest);
       if (!inventory) return undefined;
-      lists.push(await matchInventory(inventory, lookup));
+      lists.push(await matchInventory(inventory, lookup, memo));
     }
     return union(lists);
   }
@@ -243,20 +246,25 @@ export function createScanService(options: ScanServiceOptions): ScanService {
   async function rematchJob(): Promise<void> {
     const state = await scan.state();
     const since = new Date(clock.now().getTime() - settings.rematchWindowMs);
-    const { lookup } = createCachedLookup(scan);
+    const { lookup, memo } = createCachedLookup(scan);
     let after: { repositoryId: number; digest: string } | undefined;
     let count = 0;
     for (let page = 0; page < 1_000_000; page++) {
       const batch = await scan.rematchCandidates(state.generation, since, after, 500);
       if (batch.length === 0) break;
+      const results: ImageScanRecord[] = [];
       for (const c of batch) {
         const m = await meta.manifests.get(c.repositoryId, c.digest as ManifestRecord['digest']);
         if (!m) continue;
-        const findings = await matchImage(c.repositoryId, m, lookup, false);
+        const findings = await matchImage(c.repositoryId, m, lookup, false, undefined, memo);
         if (!findings) continue; // inventory gone (never stored): a new scan will read layers
-        await scan.putScan({ repositoryId: c.repositoryId, digest: c.digest, requestedAt: c.requestedAt, status: 'COMPLETE', description: 'The scan was completed successfully.', completedAt: clock.now(), dbGeneration: state.generation, vulnerabilitySourceUpdatedAt: state.updatedAt, findings: findings.map(compactFinding) });
-        count++;
+        results.push({ repositoryId: c.repositoryId, digest: c.digest, requestedAt: c.requestedAt, status: 'COMPLETE', description: 'The scan was completed successfully.', completedAt: clock.now(), dbGeneration: state.generation, vulnerabilitySourceUpdatedAt: state.updatedAt, findings: findings.map(compactFinding) });
       }
+      // One transaction per page: the matching above reads; only the writes are batched.
+      await meta.transaction(async (tx) => {
+        for (const r of results) await tx.scan.putScan(r);
+      });
+      count += results.length;
       const last = batch[batch.length - 1]!;
       after = { repositoryId: last.repositoryId, digest: last.digest };
     }

@@ -101,7 +101,8 @@ export function queryFor(pkg: InstalledPackage, os: OsRelease | undefined): Matc
 /** Looks up the affected entries for a set of (ecosystem, name) keys. */
 export type AffectedLookup = (keys: readonly { ecosystem: string; name: string }[]) => Promise<AffectedMatchRow[]>;
 
-interface Hit {
+/** One advisory that matched a package. */
+export interface Hit {
   advisory: AdvisoryHeader;
   ecosystem: string;
   fixed?: string;
@@ -132,8 +133,14 @@ function computeSeverity(row: AffectedMatchRow): { severity: Severity; source?: 
   return { severity: 'UNDEFINED', cvss };
 }
 
+/**
+ * Remembers, per (ecosystems, name, version), which advisories matched, for one database generation: images
+ * share most packages, so a re-match of many inventories evaluates each distinct package once.
+ */
+export type MatchMemo = Map<string, Hit[][]>;
+
 /** Matches every package of `inventory`; findings sorted by severity, then id, then package. */
-export async function matchInventory(inventory: Inventory, lookup: AffectedLookup): Promise<Finding[]> {
+export async function matchInventory(inventory: Inventory, lookup: AffectedLookup, memo?: MatchMemo): Promise<Finding[]> {
   const queries: { pkg: InstalledPackage; q: MatchQuery }[] = [];
   for (const pkg of inventory.packages) {
     const q = queryFor(pkg, inventory.os);
@@ -153,24 +160,16 @@ export async function matchInventory(inventory: Inventory, lookup: AffectedLooku
   const findings: Finding[] = [];
   const seen = new Set<string>();
   for (const { pkg, q } of queries) {
-    const hits = new Map<string, Hit>();
-    for (const ecosystem of q.ecosystems) {
-      const scheme = ecosystemScheme(ecosystem);
-      for (const row of byKey.get(`${ecosystem}\0${q.name}`) ?? []) {
-        const verdict = evaluateAffected(row.entry, q.version, scheme, q.normalize);
-        if (!verdict.affected) continue;
-        const prev = hits.get(row.advisory.id);
-        const sev = severityOf(row);
-        if (prev) {
-          // Several entries of one record for this package: keep the highest fix and severity.
-          if (verdict.fixed && (!prev.fixed || (scheme && compareVersions(scheme, verdict.fixed, prev.fixed) > 0))) prev.fixed = verdict.fixed;
-          if (severityRank(sev.severity) > severityRank(prev.severity)) Object.assign(prev, { severity: sev.severity, severitySource: sev.source });
-          continue;
-        }
-        hits.set(row.advisory.id, { advisory: row.advisory, ecosystem, fixed: verdict.fixed, severity: sev.severity, severitySource: sev.source, cvss: sev.cvss });
+    const memoKey = `${q.ecosystems.join(',')}\0${q.name}\0${q.version}`;
+    let groups = memo?.get(memoKey);
+    if (!groups) {
+      groups = aliasGroups([...matchPackage(q, byKey).values()]);
+      if (memo) {
+        if (memo.size > 200_000) memo.clear();
+        memo.set(memoKey, groups);
       }
     }
-    for (const group of aliasGroups([...hits.values()])) {
+    for (const group of groups) {
       const f = toFinding(pkg, q, group);
       const key = `${f.id}\0${f.ecosystem}\0${f.package}\0${f.version}`;
       if (seen.has(key)) continue;
@@ -180,6 +179,28 @@ export async function matchInventory(inventory: Inventory, lookup: AffectedLooku
   }
   findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || cmp(a.id, b.id) || cmp(a.package, b.package) || cmp(a.path, b.path));
   return findings;
+}
+
+/** The advisories that affect one package, by advisory id. */
+function matchPackage(q: MatchQuery, byKey: Map<string, AffectedMatchRow[]>): Map<string, Hit> {
+  const hits = new Map<string, Hit>();
+  for (const ecosystem of q.ecosystems) {
+    const scheme = ecosystemScheme(ecosystem);
+    for (const row of byKey.get(`${ecosystem}\0${q.name}`) ?? []) {
+      const verdict = evaluateAffected(row.entry, q.version, scheme, q.normalize);
+      if (!verdict.affected) continue;
+      const prev = hits.get(row.advisory.id);
+      const sev = severityOf(row);
+      if (prev) {
+        // Several entries of one record for this package: keep the highest fix and severity.
+        if (verdict.fixed && (!prev.fixed || (scheme && compareVersions(scheme, verdict.fixed, prev.fixed) > 0))) prev.fixed = verdict.fixed;
+        if (severityRank(sev.severity) > severityRank(prev.severity)) Object.assign(prev, { severity: sev.severity, severitySource: sev.source });
+        continue;
+      }
+      hits.set(row.advisory.id, { advisory: row.advisory, ecosystem, fixed: verdict.fixed, severity: sev.severity, severitySource: sev.source, cvss: sev.cvss });
+    }
+  }
+  return hits;
 }
 
 function cmp(a: string, b: string): number {
@@ -211,8 +232,8 @@ function primaryRank(id: string): number {
   return id.startsWith('CVE-') ? 0 : id.startsWith('GO-') ? 1 : id.startsWith('GHSA-') ? 2 : 3;
 }
 
-function toFinding(pkg: InstalledPackage, q: MatchQuery, group: Hit[]): Finding {
-  group.sort((a, b) => primaryRank(a.advisory.id) - primaryRank(b.advisory.id) || cmp(a.advisory.id, b.advisory.id));
+function toFinding(pkg: InstalledPackage, q: MatchQuery, members: Hit[]): Finding {
+  const group = [...members].sort((a, b) => primaryRank(a.advisory.id) - primaryRank(b.advisory.id) || cmp(a.advisory.id, b.advisory.id));
   const primary = group[0]!;
   const scheme = ecosystemScheme(primary.ecosystem);
   let fixed: string | undefined;

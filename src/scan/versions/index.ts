@@ -19,10 +19,22 @@ export type VersionScheme = 'dpkg' | 'apk' | 'rpm' | 'semver' | 'go' | 'pep440' 
 
 /** SemVer 2.0.0 precedence as npm orders versions (loose: a leading `v`/`=` is accepted). Invalid sorts below valid. */
 export function compareSemver(a: string, b: string): number {
-  const x = semver.parse(a, { loose: true });
-  const y = semver.parse(b, { loose: true });
+  const x = parseSemver(a);
+  const y = parseSemver(b);
   if (!x || !y) return x ? 1 : y ? -1 : 0;
   return x.compare(y);
+}
+
+/** Parsed versions, remembered (matching compares the same advisory bounds over and over); bounded. */
+const semverCache = new Map<string, semver.SemVer | null>();
+function parseSemver(v: string): semver.SemVer | null {
+  let p = semverCache.get(v);
+  if (p === undefined) {
+    p = semver.parse(v, { loose: true });
+    if (semverCache.size > 100_000) semverCache.clear();
+    semverCache.set(v, p);
+  }
+  return p;
 }
 
 /**
