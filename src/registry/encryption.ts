@@ -44,14 +44,20 @@ export function createRepositoryEncryption(options: RepositoryEncryptionOptions)
     const cached = scopeById.get(repositoryId);
     if (cached) return cached;
     const settings = await from.ecr.getSettings(repositoryId);
-    const scope = settings ? scopeOf(settings) : REGISTRY_SCOPE;
+    let scope = settings ? scopeOf(settings) : REGISTRY_SCOPE;
+    if (scope !== REGISTRY_SCOPE && !(await from.encryption.getScope(scope))) {
+      // A repository created before encryption at rest, whose KMS setting was only recorded: its key gets a
+      // scope when the provider holds it; otherwise (e.g. ECR's alias/aws/ecr) the registry's key is used.
+      if (await scopes.provider.exists(scope)) await scopes.ensureScope(scope, false, from.encryption);
+      else scope = REGISTRY_SCOPE;
+    }
     if (scopeById.size > 100_000) scopeById.clear();
     scopeById.set(repositoryId, scope);
     return scope;
   }
 
-  async function seal(scope: string, body: Buffer): Promise<Buffer> {
-    const key = derivePartKey(await scopes.dataKey(scope), { salt: randomBytes(32), segmentShift: DEFAULT_SEGMENT_SHIFT });
+  async function seal(scope: string, body: Buffer, from: MetadataStore): Promise<Buffer> {
+    const key = derivePartKey(await scopes.dataKey(scope, from.encryption), { salt: randomBytes(32), segmentShift: DEFAULT_SEGMENT_SHIFT });
     return sealBuffer(key, body);
   }
 
@@ -59,7 +65,7 @@ export function createRepositoryEncryption(options: RepositoryEncryptionOptions)
     let body = m.body;
     if (body.length >= 4 && body.subarray(0, 4).equals(MAGIC)) {
       try {
-        body = openBuffer(await scopes.dataKey(await scopeOfRepository(m.repositoryId, from)), body);
+        body = openBuffer(await scopes.dataKey(await scopeOfRepository(m.repositoryId, from), from.encryption), body);
       } catch (e) {
         if (e instanceof IntegrityError) throw new RegistryError('INTERNAL', 'stored manifest failed authentication', { digest: m.digest });
         throw e;
@@ -79,7 +85,7 @@ export function createRepositoryEncryption(options: RepositoryEncryptionOptions)
         ...manifests,
         async put(manifest: NewManifest, references) {
           if (!options.encryptWrites) return manifests.put(manifest, references);
-          const sealed = await seal(await scopeOfRepository(manifest.repositoryId, store), manifest.body);
+          const sealed = await seal(await scopeOfRepository(manifest.repositoryId, store), manifest.body, store);
           return manifests.put({ ...manifest, body: sealed }, references);
         },
         async get(repositoryId, digest) {

@@ -188,6 +188,12 @@ describe('encryption at rest (real server, default config)', () => {
   it('keys rotate re-wraps every data key (no blob rewritten); after a restart everything still reads', async () => {
     const blob = randomBlob(2 * SEGMENT + 1);
     await oci.pushBlob('rot/a', blob);
+    // A repository with its own key whose blobs are pushed now and whose manifest is pushed after the restart
+    // (its data key is then first needed inside the manifest's transaction).
+    await ecrClient(s).send(new CreateRepositoryCommand({ repositoryName: 'rot/kms', encryptionConfiguration: { encryptionType: 'KMS' } }));
+    const image = imageOf([blob], 'after-restart');
+    await oci.pushBlob('rot/kms', blob);
+    await oci.pushBlob('rot/kms', image.config);
     const ring = () => JSON.parse(readFileSync(join(s.dataDir, 'keys', 'keyring.json'), 'utf8')) as { keys: Record<string, { versions: Record<string, string> }> };
     const versionsBefore = Object.values(ring().keys).map((k) => Object.keys(k.versions).length);
     const partsBefore = new Map(storedParts(s.dataDir).map((f) => [f, statSync(f).mtimeMs]));
@@ -201,7 +207,10 @@ describe('encryption at rest (real server, default config)', () => {
     await s.stop({ keepData: true });
     s = await startCargohold({ dataDir: s.dataDir });
     oci = new OciClient(s.url, { authorization: s.authorization });
+    assert.equal(await pushManifest(oci, 'rot/kms', 'v1', image.manifest), 201);
+    assert.deepEqual(await getManifest(s, 'rot/kms', 'v1'), image.manifest);
     assert.deepEqual((await getBlob(s, 'rot/a', digestOf(blob))).body, blob);
+    assert.deepEqual((await getBlob(s, 'rot/kms', digestOf(blob))).body, blob);
     assert.equal((await getBlob(s, 'enc/range', digestOf(blob))).status, 404);
   });
 });

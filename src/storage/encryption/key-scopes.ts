@@ -28,8 +28,11 @@ export interface KeyScopes {
   readonly provider: KeyProvider;
   /** Creates the registry scope (and its KEK) on first start. */
   ensureRegistryScope(): Promise<void>;
-  /** The scope's data key (unwrapped once, then cached). RegistryError INTERNAL when the scope is gone. */
-  dataKey(scopeId: string): Promise<Buffer>;
+  /**
+   * The scope's data key (unwrapped once, then cached). RegistryError INTERNAL when the scope is gone. `via`:
+   * the metadata handle to read with (a transaction's, when called inside one: SQLite has one writer connection).
+   */
+  dataKey(scopeId: string, via?: EncryptionStore): Promise<Buffer>;
   /** MAC key for object records of a scope (derived from the data key). */
   macKey(scopeId: string): Promise<Buffer>;
   /**
@@ -38,8 +41,8 @@ export interface KeyScopes {
    * KMS_ERROR (ECR KmsException) when the key is unknown or unusable.
    */
   prepareRepository(name: string, requested: RepositoryEncryption): Promise<RepositoryEncryption & { created: boolean }>;
-  /** Makes sure a scope exists for a key id (its data key generated under that KEK). */
-  ensureScope(keyId: string, owned: boolean): Promise<EncryptionScopeRecord>;
+  /** Makes sure a scope exists for a key id (its data key generated under that KEK); `via` as for dataKey. */
+  ensureScope(keyId: string, owned: boolean, via?: EncryptionStore): Promise<EncryptionScopeRecord>;
   /** Forgets a scope: drops its wrapped data key and, when cargohold created the KEK, destroys the KEK. */
   shred(scopeId: string): Promise<void>;
   /** Rotates every KEK cargohold uses and re-wraps each scope's data key under the new material. */
@@ -66,25 +69,25 @@ export function createKeyScopes(options: KeyScopesOptions): KeyScopes {
     return e;
   }
 
-  async function ensureScope(keyId: string, owned: boolean, id = keyId): Promise<EncryptionScopeRecord> {
-    const existing = await store.getScope(id);
+  async function ensureScope(keyId: string, owned: boolean, id = keyId, via: EncryptionStore = store): Promise<EncryptionScopeRecord> {
+    const existing = await via.getScope(id);
     if (existing) return existing;
     const { plaintext, wrapped } = await provider.generateDataKey(keyId, context(id));
     const record = { id, keyId, provider: provider.kind, wrappedKey: wrapped, owned, createdAt: clock.now() };
-    const { created } = await store.putScope(record);
+    const { created } = await via.putScope(record);
     if (created) {
       keys.set(id, plaintext);
       return { ...record, rotatedAt: null };
     }
-    const winner = await store.getScope(id); // a concurrent start created it first
+    const winner = await via.getScope(id); // a concurrent start created it first
     if (!winner) throw new Error(`key scope ${id} vanished while being created`);
     return winner;
   }
 
-  async function dataKey(scopeId: string): Promise<Buffer> {
+  async function dataKey(scopeId: string, via: EncryptionStore = store): Promise<Buffer> {
     const cached = keys.get(scopeId);
     if (cached) return cached;
-    const scope = await store.getScope(scopeId);
+    const scope = await via.getScope(scopeId);
     if (!scope) throw new RegistryError('INTERNAL', 'the key of this data no longer exists', { scope: scopeId });
     let key: Buffer;
     try {
@@ -101,7 +104,10 @@ export function createKeyScopes(options: KeyScopesOptions): KeyScopes {
     provider,
 
     async ensureRegistryScope() {
-      if (await store.getScope(REGISTRY_SCOPE)) return;
+      if (await store.getScope(REGISTRY_SCOPE)) {
+        await dataKey(REGISTRY_SCOPE); // unwrapped at start: a KMS or keyring problem shows now, not on the first push
+        return;
+      }
       const keyId = await provider.create('cargohold registry key (AES256 repositories)');
       const scope = await ensureScope(keyId, true, REGISTRY_SCOPE);
       // Lost a race with another node: our new KEK is unused.
@@ -135,7 +141,7 @@ export function createKeyScopes(options: KeyScopesOptions): KeyScopes {
       }
     },
 
-    ensureScope: (keyId, owned) => ensureScope(keyId, owned),
+    ensureScope: (keyId, owned, via) => ensureScope(keyId, owned, keyId, via),
 
     async shred(scopeId) {
       if (scopeId === REGISTRY_SCOPE) throw new Error('the registry scope is never shredded');
