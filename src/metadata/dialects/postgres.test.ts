@@ -104,18 +104,22 @@ describe('PostgreSQL metadata', { skip }, () => {
       const { store, cleanup } = await fresh(10);
       try {
         const r = await store.repositories.create('r', at(0));
-        const digests = [];
+        const digests: string[] = [];
         for (let i = 0; i < 10; i++) digests.push(await pushImage(store, r.id, `m${i}`, [`l${i}`]));
-        const results = await Promise.all(digests.map((d, i) => store.tags.set(r.id, 'latest', d, at(10 + i))));
-        // Row locks serialise the moves: the previous values form a chain starting at null.
-        const previous = results.map((x) => x.previous);
-        assert.equal(previous.filter((p) => p === null).length, 1);
-        const nonNull = previous.filter((p): p is string => p !== null);
-        assert.equal(new Set(nonNull).size, nonNull.length, 'no previous value reported twice');
-        const final = await store.tags.get(r.id, 'latest');
-        assert.ok(final && digests.includes(final));
-        assert.ok(!nonNull.includes(final), 'the winner was never overwritten');
-        assert.equal(await store.tags.count(r.id), 1);
+        // Several rounds, each on a tag that does not exist yet (the first moves race on a missing row).
+        for (let round = 0; round < 5; round++) {
+          const tag = `latest-${round}`;
+          const results = await Promise.all(digests.map((d, i) => store.tags.set(r.id, tag, d, at(10 + i))));
+          // Moves of one tag are serialised: the previous values form a chain starting at null.
+          const previous = results.map((x) => x.previous);
+          assert.equal(previous.filter((p) => p === null).length, 1, `round ${round}: exactly one move saw no previous value`);
+          const nonNull = previous.filter((p): p is string => p !== null);
+          assert.equal(new Set(nonNull).size, nonNull.length, 'no previous value reported twice');
+          const final = await store.tags.get(r.id, tag);
+          assert.ok(final && digests.includes(final));
+          assert.ok(!nonNull.includes(final), 'the winner was never overwritten');
+        }
+        assert.equal(await store.tags.count(r.id), 5);
       } finally {
         await cleanup();
       }

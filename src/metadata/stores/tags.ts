@@ -8,9 +8,11 @@ export function createTagStore({ db, dialect }: StoreContext): TagStore {
   return {
     async set(repositoryId, tag, digest, at) {
       return atomic(db, async (trx) => {
-        let prev = trx.selectFrom('tags').select('manifest_digest').where('repository_id', '=', repositoryId).where('name', '=', tag);
-        // PostgreSQL: hold the row so a concurrent move cannot report the same `previous`. SQLite has one writer.
-        if (dialect === 'postgres') prev = prev.forUpdate();
+        // PostgreSQL: serialise moves of one tag so a concurrent move cannot report the same `previous`. A row
+        // lock is not enough: a tag that does not exist yet has no row to lock, so two first moves would both
+        // report null. A transaction-scoped advisory lock on (repository, tag) covers both. SQLite has one writer.
+        if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${repositoryId}::int4, hashtext(${tag}))`.execute(trx);
+        const prev = trx.selectFrom('tags').select('manifest_digest').where('repository_id', '=', repositoryId).where('name', '=', tag);
         const previous = (await prev.executeTakeFirst())?.manifest_digest ?? null;
         // INSERT … SELECT FROM manifests: points the tag only at a manifest the repository has.
         const r = await trx
