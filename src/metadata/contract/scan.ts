@@ -56,7 +56,7 @@ export function scanCases(s: StoreRef): void {
       assert.deepEqual([got?.status, got?.dbGeneration, got?.findings, got?.completedAt?.getTime()], ['COMPLETE', 1, [{ id: 'CVE-1' }, { id: 'CVE-2' }], at(3).getTime()]);
       assert.deepEqual([...(await s().scan.getScans(repo.id, [a.digest, c.digest, dg('none')])).keys()].sort(), [a.digest, c.digest].sort());
       // Generation 2, window from 100: a is outside (pushed at 10, never pulled), c already matched at 2.
-      assert.deepEqual(await s().scan.rematchCandidates(2, at(100), undefined, 10), [{ repositoryId: repo.id, digest: b.digest }]);
+      assert.deepEqual(await s().scan.rematchCandidates(2, at(100), undefined, 10), [{ repositoryId: repo.id, digest: b.digest, requestedAt: at(1) }]);
       // Generation 3, window from 0: all three, paged in (repository, digest) order.
       const first = await s().scan.rematchCandidates(3, at(0), undefined, 2);
       const rest = await s().scan.rematchCandidates(3, at(0), first[first.length - 1], 2);
