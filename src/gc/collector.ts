@@ -231,9 +231,13 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
       async function collectBlobs(rows: ReviewRow[]): Promise<void> {
         await loadUntrackedSizes(rows);
         const doomed = await meta.transaction(async (tx) => {
-          const list = await judgeBlobs(rows, tx);
+          // Several nodes (PostgreSQL): hold each review row for the transaction; a row another node already
+          // handled (and removed) is skipped, so no blob is judged and removed twice.
+          const held: ReviewRow[] = [];
+          for (const r of rows) if (tx.dialect !== 'postgres' || (await tx.gc.getReview('blob', r.repositoryId, r.digest, true))) held.push(r);
+          const list = await judgeBlobs(held, tx);
           await tx.gc.deleteBlobRows(list.filter((x) => x.row).map((x) => x.digest));
-          await tx.gc.removeReviews('blob', rows);
+          await tx.gc.removeReviews('blob', held);
           await tx.gc.record(list.map((x) => x.removal));
           return list.map((x) => x.digest);
         });
