@@ -8,6 +8,8 @@ import { deflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { Zip, ZipDeflate, zipSync } from 'fflate';
+import { matchInventory } from '../../match/match.ts';
+import type { AffectedMatchRow } from '../../store.ts';
 import type { Inventory } from '../../types.ts';
 import { readInventory } from '../index.ts';
 import { buildLayer, fakeGoBinary, GROUND_TRUTH, layerSource, type LayerEntry } from '../test-layers.ts';
@@ -136,6 +138,27 @@ describe('rpm', () => {
     assert.equal(ssl?.arch, 'x86_64');
     assert.equal(ssl?.path, '/var/lib/rpm/rpmdb.sqlite');
     assert.equal(ssl?.purl, 'pkg:rpm/rocky/openssl-libs@3.0.7-27.el9?arch=x86_64&distro=rocky-9.4&epoch=1&upstream=openssl');
+  });
+
+  it('an RPM image end to end: the inventory read from its layer matches its release\'s advisories by binary name', async () => {
+    const inv = await inventoryOf([
+      { path: '/etc/os-release', content: 'NAME="Rocky Linux"\nID="rocky"\nVERSION_ID="9.4"\n' },
+      { path: '/var/lib/rpm/rpmdb.sqlite', content: rpmdbSqlite() },
+    ], 'gzip');
+    const advisory = (ecosystem: string, name: string, id: string, fixed: string): AffectedMatchRow => ({
+      ecosystem, name,
+      entry: { package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] },
+      advisory: { id, aliases: [], related: [], severity: [] },
+    });
+    const rows = [
+      advisory('Rocky Linux:9', 'openssl-libs', 'RLSA-2024:1234', '1:3.0.7-28.el9_4'), // installed 1:3.0.7-27.el9: affected
+      advisory('Rocky Linux:9', 'bash', 'RLSA-2022:0001', '5.1.8-2.el9'), // installed 5.1.8-9.el9: already fixed
+      advisory('Rocky Linux:8', 'tzdata', 'RLSA-2024:0002', '2099a-1.el8'), // another release: never
+      advisory('Rocky Linux:9', 'openssl', 'RLSA-2024:0003', '1:9.9.9-1.el9'), // source name: RPM matches binaries only
+    ];
+    const lookup = async (keys: readonly { ecosystem: string; name: string }[]) => rows.filter((r) => keys.some((k) => k.ecosystem === r.ecosystem && k.name === r.name));
+    const found = await matchInventory(inv, lookup);
+    assert.deepEqual(found.map((f) => [f.id, f.ecosystem, f.package, f.version, f.fixedVersion]), [['RLSA-2024:1234', 'Rocky Linux:9', 'openssl-libs', '1:3.0.7-27.el9', '1:3.0.7-28.el9_4']]);
   });
 
   it('a Go binary an RPM installed is left to the distro; one it did not install is reported', async () => {
