@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { sha256Digest } from '../core/digest.ts';
 import { EcrError } from './errors.ts';
-import { createTestEcr, TEST_ACCOUNT, type TestEcr } from './test-context.ts';
+import { createTestEcr, TEST_ACCOUNT, type TestEcr, expectEcrFailure } from './test-context.ts';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -21,12 +21,7 @@ afterEach(async () => {
   await t.close();
 });
 
-async function expectFailure(op: string, input: Record<string, unknown>, type: string, message?: string | RegExp): Promise<void> {
-  const f = await t.fail(op, input);
-  assert.equal(f.type, type, `${op}: ${f.message}`);
-  if (typeof message === 'string') assert.equal(f.message, message);
-  else if (message) assert.match(f.message, message);
-}
+const expectFailure = (op: string, input: Record<string, unknown>, type: string, message?: string | RegExp): Promise<void> => expectEcrFailure(t, op, input, type, message);
 
 async function blob(content: string, name = 'app'): Promise<{ digest: string; size: number }> {
   const b = Buffer.from(content);

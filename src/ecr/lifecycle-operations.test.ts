@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
 import { sha256Digest } from '../core/digest.ts';
 import { createLifecycleService } from '../lifecycle/service.ts';
-import { createTestEcr, TEST_ACCOUNT, type TestEcr } from './test-context.ts';
+import { createTestEcr, TEST_ACCOUNT, type TestEcr, expectEcrFailure } from './test-context.ts';
 
 const DAY = 86_400_000;
 const rule = (rulePriority: number, selection: Record<string, unknown>) => ({ rulePriority, selection, action: { type: 'expire' } });
@@ -23,12 +23,7 @@ afterEach(async () => {
   await t.close();
 });
 
-async function expectFailure(op: string, input: Record<string, unknown>, type: string, message?: string | RegExp): Promise<void> {
-  const f = await t.fail(op, input);
-  assert.equal(f.type, type, `${op}: ${f.message}`);
-  if (typeof message === 'string') assert.equal(f.message, message);
-  else if (message) assert.match(f.message, message);
-}
+const expectFailure = (op: string, input: Record<string, unknown>, type: string, message?: string | RegExp): Promise<void> => expectEcrFailure(t, op, input, type, message);
 
 /** Pushes a distinct image (one layer) to `app`, one day after the previous one; returns its digest. */
 async function push(seed: string, tag?: string): Promise<string> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { sha256Digest } from '../core/digest.ts';
-import { createTestEcr, TEST_ACCOUNT, type TestEcr } from './test-context.ts';
+import { createTestEcr, TEST_ACCOUNT, type TestEcr, expectEcrFailure } from './test-context.ts';
 
 const ARN = (name: string) => `arn:aws:ecr:us-east-1:${TEST_ACCOUNT}:repository/${name}`;
 const REPO_POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'pull', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::210987654321:root' }, Action: ['ecr:BatchGetImage'] }] });
@@ -16,12 +16,7 @@ afterEach(async () => {
   await t.close();
 });
 
-async function expectFailure(op: string, input: Record<string, unknown>, type: string, message?: string | RegExp): Promise<void> {
-  const f = await t.fail(op, input);
-  assert.equal(f.type, type, `${op}: ${f.message}`);
-  if (typeof message === 'string') assert.equal(f.message, message);
-  else if (message) assert.match(f.message, message);
-}
+const expectFailure = (op: string, input: Record<string, unknown>, type: string, message?: string | RegExp): Promise<void> => expectEcrFailure(t, op, input, type, message);
 
 async function pushImage(name: string, tag: string): Promise<void> {
   const layer = Buffer.from(`layer ${tag}`);

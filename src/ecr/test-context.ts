@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import type { AccessService, Principal } from '../auth/access.ts';
@@ -122,4 +123,12 @@ export function ecrFailure(e: unknown): { type: string; message: string } {
   if (e instanceof EcrError) return { type: e.type, message: e.message };
   if (isRegistryError(e)) return { type: errorCatalogue[e.kind].ecr, message: e.message };
   return { type: 'ServerException', message: String(e) };
+}
+
+/** Asserts that `op` fails with ECR error `type` (and, when given, exactly that message or one matching it). */
+export async function expectEcrFailure(t: TestEcr, op: string, input: Record<string, unknown>, type: string, message?: string | RegExp): Promise<void> {
+  const f = await t.fail(op, input);
+  assert.equal(f.type, type, `${op}: ${f.message}`);
+  if (typeof message === 'string') assert.equal(f.message, message);
+  else if (message) assert.match(f.message, message);
 }
