@@ -86,11 +86,11 @@ export interface BlobStore {
   sweepTemporary(olderThan: Date, options?: { dryRun?: boolean }): Promise<TemporaryObject[]>;
 
   /**
-   * Optional fast path for drivers with local files: positional reads into caller-owned buffers, so a
-   * server can send a blob with a few reused buffers instead of allocating one per chunk. Same errors as
-   * `open` (BLOB_UNKNOWN).
+   * Optional fast path: positional reads into caller-owned buffers, so a server can send a blob with a few
+   * reused buffers instead of allocating one per chunk (fs: pread; S3: lean ranged GETs). `size`, when the
+   * caller knows it, saves the driver a lookup. Same errors as `open` (BLOB_UNKNOWN).
    */
-  openReader?(digest: Digest): Promise<BlobReader>;
+  openReader?(digest: Digest, options?: { size?: number }): Promise<BlobReader>;
 
   /**
    * Optional: deletes many blobs in as few requests as the backend allows (S3: DeleteObjects, 1000 keys per

@@ -69,6 +69,44 @@ describe('S3 blob store (Ceph RGW)', { skip }, () => {
       await b.close();
     });
 
+    it('positional reads stream a large blob front to back, jump for ranges, and take a known size without a HEAD', async () => {
+      const data = randomBytes(6 * MIB + 777);
+      const digest = digestOf(data);
+      await a.putBlob(digest, bodyOf(data));
+      for (const reader of [await a.openReader!(digest), await b.openReader!(digest, { size: data.length })]) {
+        try {
+          assert.equal(reader.size, data.length);
+          const out: Buffer[] = [];
+          const buf = Buffer.alloc(MIB);
+          for (let pos = 0; pos < data.length;) {
+            const n = await reader.read(buf, pos, buf.length);
+            assert.ok(n > 0);
+            out.push(Buffer.from(buf.subarray(0, n)));
+            pos += n;
+          }
+          assert.deepEqual(Buffer.concat(out), data);
+          assert.equal(await reader.read(buf, 5 * MIB + 3, 100), 100);
+          assert.deepEqual(buf.subarray(0, 100), data.subarray(5 * MIB + 3, 5 * MIB + 103));
+          assert.equal(await reader.read(buf, data.length, 10), 0);
+        } finally {
+          await reader.close();
+        }
+      }
+    });
+
+    it('a positional read of a blob deleted after it was opened fails with BLOB_UNKNOWN', async () => {
+      const data = randomBytes(1000);
+      const digest = digestOf(data);
+      await a.putBlob(digest, bodyOf(data));
+      const reader = await a.openReader!(digest);
+      await b.delete(digest);
+      try {
+        await rejectsWith(reader.read(Buffer.alloc(100), 0, 100), 'BLOB_UNKNOWN');
+      } finally {
+        await reader.close();
+      }
+    });
+
     it('continues an upload on another node and commits it there (re-hash) or back on the first', async () => {
       const big = largeContent(12, MIB);
       await a.createUpload('u1');

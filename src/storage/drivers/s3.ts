@@ -13,6 +13,7 @@ import { checkLength, guardBody } from '../body-tap.ts';
 import { blobUnknown, checkExpectedLength, checkRange, digestMismatch, malformedDigest, offsetMismatch, uploadUnknown } from '../driver-support.ts';
 import { createKeyedMutex } from '../keyed-mutex.ts';
 import { isMissing, s3ErrorName, s3Status } from './s3-client.ts';
+import { createS3Reader } from './s3-reader.ts';
 import { splitIntoParts, type PartRecord } from './s3-parts.ts';
 
 const MIB = 1024 * 1024;
@@ -458,6 +459,38 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore & Requ
         }
       }
       return stream;
+    },
+
+    async openReader(digest, opts) {
+      if (!isDigest(digest)) throw blobUnknown(digest);
+      const key = blobKey(digest);
+      let size = opts?.size;
+      if (size === undefined) {
+        const h = await head(key);
+        if (!h) throw blobUnknown(digest);
+        size = h.size;
+      }
+      return createS3Reader({
+        size,
+        sign: () => getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 3600 }),
+        async fallback(buffer, position, length) {
+          let r;
+          try {
+            r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${position}-${position + length - 1}` }));
+          } catch (err) {
+            if (isMissing(err)) throw blobUnknown(digest);
+            throw err;
+          }
+          let n = 0;
+          for await (const chunk of r.Body as Readable) {
+            const c = chunk as Buffer;
+            if (n + c.length > length) throw new Error(`S3 returned more than the ${length} bytes asked for at ${position}`);
+            c.copy(buffer, n);
+            n += c.length;
+          }
+          return n;
+        },
+      });
     },
 
     async delete(digest) {

@@ -142,7 +142,7 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
       const key = partKey(scopeId, dataKey, p);
       const span = spanOf(p.n, key.segmentSize, from, to);
       if (inner.openReader) {
-        yield* decryptAt(inner.openReader.bind(inner), digest, p, key, span, from, to);
+        yield* decryptAt((d) => inner.openReader!(d, { size: cipherLength(p.n, key.segmentSize) }), digest, p, key, span, from, to);
         continue;
       }
       let cipher: Readable;
