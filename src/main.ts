@@ -21,7 +21,7 @@ import { registerGcJobs } from './gc/jobs.ts';
 import { createJobRunner } from './jobs/runner.ts';
 import { createLifecycleService, registerLifecycleJobs, type LifecycleService } from './lifecycle/service.ts';
 import type { JobRunner } from './jobs/types.ts';
-import { openMetadata } from './metadata/open.ts';
+import { openBlobLock, openMetadata } from './metadata/open.ts';
 import { createReadCache } from './metadata/read-cache.ts';
 import type { MetadataStore } from './metadata/types.ts';
 import { createV2Authorizer } from './oci/authorize.ts';
@@ -34,7 +34,6 @@ import { createScanService, type ScanService } from './scan/service.ts';
 import { createStsRoutes } from './sts/router.ts';
 import { openEncryptionAtRest } from './storage/encryption/open.ts';
 import type { BlobStore } from './storage/blob-store.ts';
-import { createKeyedMutex } from './storage/keyed-mutex.ts';
 import { openBlobStore } from './storage/open.ts';
 
 /** A running cargohold: the composition root is the only place that picks concrete backends. */
@@ -108,8 +107,9 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   const atRest = await openEncryptionAtRest({ config, dataDir, inner: storageDriver, meta: await openMetadata(config), clock });
   const blobs = atRest.blobs;
   const meta = createReadCache(atRest.meta, { ttlMs: config.registry.readCacheTtlMs });
-  // One per-digest lock for pushes and GC (docs/gc.md).
-  const blobLocks = createKeyedMutex();
+  // One per-digest lock for pushes and GC (docs/gc.md); on PostgreSQL, shared by every node of the database.
+  const databaseLock = openBlobLock(config, (err) => log.error({ err }, 'blob lock connection failed'));
+  const blobLocks = databaseLock.withLock;
   const registry = createRegistry({
     blobs,
     meta,
@@ -162,6 +162,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
   try {
     bootstrap = await bootstrapAdministrator(identity, meta.iam, options.adminCredentials);
   } catch (e) {
+    await databaseLock.close();
     await meta.close();
     await blobs.close();
     throw e;
@@ -254,6 +255,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
     address = await http.listen(host, port);
   } catch (e) {
     expiry.stop();
+    await databaseLock.close();
     await meta.close();
     await blobs.close();
     throw e;
@@ -275,6 +277,7 @@ export async function startApp(config: Readonly<Config>, options: StartAppOption
       expiry.stop();
       await http.shutdown(config.http.shutdownGraceSeconds * 1000);
       await jobs.stop();
+      await databaseLock.close();
       await meta.close();
       await blobs.close();
     },

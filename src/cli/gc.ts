@@ -74,8 +74,10 @@ export function registerGcCommands(program: Command): void {
         const inner = await openBlobStore(config);
         const atRest = await openEncryptionAtRest({ config, dataDir, inner, meta, clock: systemClock });
         const blobs = atRest.blobs;
+        // On PostgreSQL the same advisory locks as the running nodes, so a manual run is safe beside them.
+        const blobLock = (await import('../metadata/open.ts')).openBlobLock(config);
         try {
-          const gc = createGarbageCollector({ meta: atRest.meta, blobs, clock: systemClock, log: pino({ level: 'warn' }, pino.destination(2)), gracePeriodMs: config.gc.gracePeriodSeconds * 1000 });
+          const gc = createGarbageCollector({ meta: atRest.meta, blobs, clock: systemClock, log: pino({ level: 'warn' }, pino.destination(2)), gracePeriodMs: config.gc.gracePeriodSeconds * 1000, blobLocks: blobLock.withLock });
           const report = await gc.run({ dryRun: !!opts.dryRun, reconcile: opts.reconcile !== false, list: true });
           const pending = await meta.gc.pending(report.finishedAt);
           if (opts.json) {
@@ -93,6 +95,7 @@ export function registerGcCommands(program: Command): void {
           const grace = config.gc.gracePeriodSeconds;
           process.stdout.write(`waiting for the grace period (${grace} s): ${pending.manifest.waiting} manifests, ${pending.link.waiting} links, ${pending.blob.waiting} blobs${waiting && report.dryRun ? ' (a run schedules unscheduled items first)' : ''}\n`);
         } finally {
+          await blobLock.close();
           await blobs.close();
         }
       });

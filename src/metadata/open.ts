@@ -3,6 +3,8 @@ import type { Config } from '../config/schema.ts';
 import { createPostgresMetadata, migratePostgres, postgresSchemaStatus } from './dialects/postgres.ts';
 import { createSqliteMetadata, sqliteSchemaStatus } from './dialects/sqlite.ts';
 import { SchemaBehindError, type SchemaStatus } from './migrations/index.ts';
+import { createKeyedMutex } from '../storage/keyed-mutex.ts';
+import { createPostgresKeyedLock, type DatabaseKeyedLock } from './dialects/pg-advisory-lock.ts';
 import type { MetadataStore } from './types.ts';
 
 /** Options for {@link openMetadata}. */
@@ -57,3 +59,13 @@ export async function migrateMetadata(config: Readonly<Config>): Promise<number[
   await (await createSqliteMetadata({ path: sqlitePath(config) })).close();
   return before.pending;
 }
+
+/**
+ * The per-digest blob lock pushes and GC share (docs/gc.md): in-process on SQLite (one process owns the
+ * database), a PostgreSQL advisory lock per digest on PostgreSQL (every node of the database).
+ */
+export function openBlobLock(config: Readonly<Config>, onError?: (err: unknown) => void): DatabaseKeyedLock {
+  if (config.database.driver === 'postgres') return createPostgresKeyedLock({ url: postgresUrl(config), onError });
+  return { withLock: createKeyedMutex(), close: async () => undefined };
+}
+
