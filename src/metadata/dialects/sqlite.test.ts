@@ -209,3 +209,27 @@ describe('sqlite connections', () => {
     await store.close();
   });
 });
+
+describe('sqlite transactions beside another process', () => {
+  it('a transaction takes the write lock when it begins, so a writer beside it waits instead of failing later', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqlite-immediate-'));
+    const path = join(dir, 'metadata.sqlite');
+    const meta = await createSqliteMetadata({ path });
+    // Another process's connection (a CLI command beside the server); no busy wait, so a held lock shows at once.
+    const other = new BetterSqlite3(path);
+    other.pragma('busy_timeout = 0');
+    try {
+      await meta.transaction(async (tx) => {
+        await tx.repositories.get('nothing/here'); // reads only, so far
+        assert.throws(() => other.exec("INSERT INTO repositories (name, created_at) VALUES ('x/y', 0)"), { code: 'SQLITE_BUSY' });
+        await tx.repositories.create('from/tx', new Date(0));
+      });
+      // With the transaction over, the other connection writes freely, and the transaction's write is there.
+      assert.equal((await meta.repositories.get('from/tx'))?.name, 'from/tx');
+    } finally {
+      other.close();
+      await meta.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

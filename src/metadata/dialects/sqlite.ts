@@ -97,13 +97,17 @@ export async function sqliteSchemaStatus(path: string): Promise<SchemaStatus> {
 
 /**
  * Wraps the connection so `prepare` reuses statements by SQL text (bounded, least recently prepared
- * evicted). Safe because Kysely runs one statement at a time on the connection and consumes it fully.
+ * evicted), and every transaction begins IMMEDIATE. Safe because Kysely runs one statement at a time on the connection and consumes it fully.
  */
 function cachingStatements(conn: BetterSqlite3.Database, max = 500): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
   return {
     close: () => conn.close(),
-    prepare(sql: string): SqliteStatement {
+    prepare(text: string): SqliteStatement {
+      // Transactions take the write lock when they begin (Kysely's driver says plain `begin`). A deferred
+      // transaction that reads and then writes fails at once with SQLITE_BUSY when another process (a CLI
+      // command beside the server) committed in between; an immediate one waits its turn (busy_timeout).
+      const sql = text === 'begin' ? 'begin immediate' : text;
       let stmt = cache.get(sql);
       if (!stmt) {
         if (cache.size >= max) cache.delete(cache.keys().next().value as string);
