@@ -44,18 +44,25 @@ describe('blob lock across nodes (PostgreSQL advisory locks)', { skip }, () => {
 
   it('different digests are held at the same time on different nodes', async () => {
     const [a, b] = [node(), node()];
-    let inside = 0;
-    let both = false;
-    const critical = async () => {
-      inside++;
-      for (let i = 0; i < 20 && !both; i++) {
-        both ||= inside === 2;
-        await tick(5);
-      }
-      inside--;
-    };
-    await Promise.all([a.withLock('sha256:01', critical), b.withLock('sha256:02', critical)]);
-    assert.ok(both, 'the two holders overlapped');
+    // Each holder waits, inside its lock, until the other is inside too: only possible if both hold at once.
+    let enterA!: () => void;
+    let enterB!: () => void;
+    const inA = new Promise<void>((r) => { enterA = r; });
+    const inB = new Promise<void>((r) => { enterB = r; });
+    const bothInside = Promise.all([inA, inB]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('the two holders never overlapped')), 15_000); });
+    try {
+      await Promise.race([
+        Promise.all([
+          a.withLock('sha256:01', async () => { enterA(); await bothInside; }),
+          b.withLock('sha256:02', async () => { enterB(); await bothInside; }),
+        ]),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   });
 
   it('a holder that throws lets the lock go and the error through', async () => {
