@@ -4,7 +4,7 @@ import type { Digest } from '../core/digest.ts';
 import type { MetadataStore } from '../metadata/types.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { createKeyedMutex, type KeyedMutex } from '../storage/keyed-mutex.ts';
-import type { DeletionKind, GcDeletion, ReviewCursor, ReviewQueue, ReviewRow } from './types.ts';
+import type { BlobUse, DeletionKind, GcDeletion, ReviewCursor, ReviewQueue, ReviewRow } from './types.ts';
 
 /**
  * Online garbage collection (docs/gc.md). One pass:
@@ -178,8 +178,7 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
           const rows = await meta.gc.due('blob', now, { after, limit: batchSize });
           if (rows.length === 0) return;
           if (dryRun) {
-            await loadUntrackedSizes(rows);
-            await judgeBlobs(rows);
+            await judgeBlobs(rows, meta, await loadUntrackedSizes(rows));
           } else {
             try {
               await withLocks(rows.map((r) => r.digest), () => collectBlobs(rows));
@@ -200,9 +199,12 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
         }
       }
 
-      /** Which of `rows` are garbage (noted in the report), with whether each has a metadata row. */
-      async function judgeBlobs(rows: ReviewRow[], tx: MetadataStore = meta): Promise<Array<{ digest: Digest; row: boolean; removal: GcDeletion }>> {
-        const use = await tx.gc.blobUse(rows.map((r) => r.digest));
+      /**
+       * Which of `rows` are garbage (noted in the report), with whether each has a metadata row. `use` is read
+       * through `tx` unless given (a dry run judges on what it just read; a collection re-checks in its transaction).
+       */
+      async function judgeBlobs(rows: ReviewRow[], tx: MetadataStore, known?: BlobUse): Promise<Array<{ digest: Digest; row: boolean; removal: GcDeletion }>> {
+        const use = known ?? await tx.gc.blobUse(rows.map((r) => r.digest));
         const out: Array<{ digest: Digest; row: boolean; removal: GcDeletion }> = [];
         for (const row of rows) {
           const u = use.get(row.digest)!;
@@ -219,13 +221,17 @@ export function createGarbageCollector(options: GarbageCollectorOptions): Garbag
         return out;
       }
 
-      /** Sizes of blobs without a metadata row come from storage (read before any transaction: no storage call inside one). */
-      async function loadUntrackedSizes(rows: ReviewRow[]): Promise<void> {
+      /**
+       * Sizes of blobs without a metadata row come from storage (read before any transaction: no storage call
+       * inside one). Returns the use it read.
+       */
+      async function loadUntrackedSizes(rows: ReviewRow[]): Promise<BlobUse> {
         const use = await meta.gc.blobUse(rows.map((r) => r.digest));
         await forEachLimit(rows.filter((r) => use.get(r.digest)!.size === null), STORAGE_CONCURRENCY, async (r) => {
           const st = await blobs.stat(r.digest);
           if (st) untrackedSizes.set(r.digest, st.size);
         });
+        return use;
       }
 
       async function collectBlobs(rows: ReviewRow[]): Promise<void> {

@@ -112,7 +112,7 @@ export interface GcStore {
   pending(now: Date): Promise<Record<ReviewQueue, { due: number; waiting: number }>>;
 
   /** For each digest: how many links and manifest references (any repository) the blob has, and its size when the row exists. */
-  blobUse(digests: Digest[]): Promise<Map<Digest, { links: number; references: number; size: number | null }>>;
+  blobUse(digests: Digest[]): Promise<BlobUse>;
   /** Deletes blob rows (their links go with them); GC only, after the bytes. */
   deleteBlobRows(digests: Digest[]): Promise<void>;
   /** Whether the repository links the blob and whether one of its manifests references it (link locked on PostgreSQL). */
@@ -150,3 +150,6 @@ export interface GcStore {
   /** Registry-wide stored bytes (a blob shared by repositories counts once). */
   registryUsage(): Promise<RegistryUsage>;
 }
+
+/** How each blob of a batch is used: links, manifest references, and its recorded size (null: no row). */
+export type BlobUse = Map<Digest, { links: number; references: number; size: number | null }>;

@@ -6,6 +6,7 @@ import type { BlobStore } from '../storage/blob-store.ts';
 import type { EncryptedBlobStore } from '../storage/encryption/encrypted-store.ts';
 import { DEFAULT_SEGMENT_SHIFT, IntegrityError, MAGIC, derivePartKey, openBuffer, sealBuffer } from '../storage/encryption/format.ts';
 import { REGISTRY_SCOPE, scopeOf, type KeyScopes, type RepositoryEncryption } from '../storage/encryption/key-scopes.ts';
+import { setBounded } from '../core/bounded-map.ts';
 
 /**
  * How a repository's `encryptionConfiguration` becomes keys (docs/encryption.md): the scope of its blobs and
@@ -51,9 +52,7 @@ export function createRepositoryEncryption(options: RepositoryEncryptionOptions)
       if (await scopes.provider.exists(scope)) await scopes.ensureScope(scope, false, from.encryption);
       else scope = REGISTRY_SCOPE;
     }
-    if (scopeById.size > 100_000) scopeById.clear();
-    scopeById.set(repositoryId, scope);
-    return scope;
+    return setBounded(scopeById, repositoryId, scope, 100_000);
   }
 
   async function seal(scope: string, body: Buffer, from: MetadataStore): Promise<Buffer> {

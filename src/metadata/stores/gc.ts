@@ -1,6 +1,6 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Digest } from '../../core/digest.ts';
-import type { GcDeletion, GcStore, ReviewQueue, ReviewRow } from '../../gc/types.ts';
+import type { BlobUse, GcDeletion, GcStore, ReviewQueue, ReviewRow } from '../../gc/types.ts';
 import type { MetadataDb } from '../db.ts';
 import type { StoreContext } from './context.ts';
 import { chunks, distinct, IN_LIST_CHUNK } from './rows.ts';
@@ -237,7 +237,7 @@ export function createGcStore({ db, dialect }: StoreContext): GcStore {
     },
 
     async blobUse(digests) {
-      const out = new Map<Digest, { links: number; references: number; size: number | null }>();
+      const out: BlobUse = new Map();
       for (const d of digests) out.set(d, { links: 0, references: 0, size: null });
       for (const part of chunks(distinct(digests), IN_LIST_CHUNK)) {
         for (const r of await db.selectFrom('blobs').select(['digest', 'size']).where('digest', 'in', part).execute()) out.get(r.digest)!.size = Number(r.size);

@@ -11,6 +11,7 @@ import { compareVersions, normalizeGoToolchain } from '../versions/index.ts';
 import { ecosystemScheme, normalizePackageName, type AdvisoryHeader } from '../vulndb/osv.ts';
 import { evaluateAffected } from './affected.ts';
 import { cvssBand, cvssScores, debianUrgency, preferredScore, severityRank, vendorRating, type CvssScore, type Severity } from './severity.ts';
+import { getOrCreateBounded } from '../../core/bounded-map.ts';
 
 /** One vulnerability of one installed package. */
 export interface Finding {
@@ -161,14 +162,8 @@ export async function matchInventory(inventory: Inventory, lookup: AffectedLooku
   const seen = new Set<string>();
   for (const { pkg, q } of queries) {
     const memoKey = `${q.ecosystems.join(',')}\0${q.name}\0${q.version}`;
-    let groups = memo?.get(memoKey);
-    if (!groups) {
-      groups = aliasGroups([...matchPackage(q, byKey).values()]);
-      if (memo) {
-        if (memo.size > 200_000) memo.clear();
-        memo.set(memoKey, groups);
-      }
-    }
+    const compute = () => aliasGroups([...matchPackage(q, byKey).values()]);
+    const groups = memo ? getOrCreateBounded(memo, memoKey, 200_000, compute) : compute();
     for (const group of groups) {
       const f = toFinding(pkg, q, group);
       const key = `${f.id}\0${f.ecosystem}\0${f.package}\0${f.version}`;

@@ -8,6 +8,7 @@ import { compareApk } from './apk.ts';
 import { compareDpkg, parseDpkgVersion } from './dpkg.ts';
 import { compareMaven } from './maven.ts';
 import { compareRpm } from './rpm.ts';
+import { getOrCreateBounded } from '../../core/bounded-map.ts';
 
 export { compareApk } from './apk.ts';
 export { compareDpkg, parseDpkgVersion } from './dpkg.ts';
@@ -28,13 +29,7 @@ export function compareSemver(a: string, b: string): number {
 /** Parsed versions, remembered (matching compares the same advisory bounds over and over); bounded. */
 const semverCache = new Map<string, semver.SemVer | null>();
 function parseSemver(v: string): semver.SemVer | null {
-  let p = semverCache.get(v);
-  if (p === undefined) {
-    p = semver.parse(v, { loose: true });
-    if (semverCache.size > 100_000) semverCache.clear();
-    semverCache.set(v, p);
-  }
-  return p;
+  return getOrCreateBounded(semverCache, v, 100_000, () => semver.parse(v, { loose: true }));
 }
 
 /**

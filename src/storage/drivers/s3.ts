@@ -472,17 +472,11 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore & Requ
       }
       return createS3Reader({
         size,
-        sign: () => getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 3600 }),
+        sign: () => store.presign(digest, 3600),
+        // The ordinary ranged GET (`open`): the SDK's retries and the driver's error mapping.
         async fallback(buffer, position, length) {
-          let r;
-          try {
-            r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${position}-${position + length - 1}` }));
-          } catch (err) {
-            if (isMissing(err)) throw blobUnknown(digest);
-            throw err;
-          }
           let n = 0;
-          for await (const chunk of r.Body as Readable) {
+          for await (const chunk of await store.open(digest, { start: position, end: position + length - 1 })) {
             const c = chunk as Buffer;
             if (n + c.length > length) throw new Error(`S3 returned more than the ${length} bytes asked for at ${position}`);
             c.copy(buffer, n);

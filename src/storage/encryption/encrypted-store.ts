@@ -11,6 +11,7 @@ import { checkExpectedLength, checkRange, digestMismatch, malformedDigest, offse
 import { createKeyedMutex } from '../keyed-mutex.ts';
 import { DEFAULT_SEGMENT_SHIFT, HEADER_BYTES, IntegrityError, MAGIC, PartEncryptor, cipherLength, decodeHeader, decryptSpan, decryptSpanAt, derivePartKey, spanOf, type PartKey, type SegmentSpan } from './format.ts';
 import { objectMac, type KeyScopes } from './key-scopes.ts';
+import { getOrCreateBounded, setBounded } from '../../core/bounded-map.ts';
 
 /** One encrypted part as recorded: stored object digest, plaintext size, salt (base64), segment shift. */
 export interface PartRef {
@@ -64,10 +65,8 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
   /** The scope a digest was last written or read in, so an unscoped stat right after a push needs no query. */
   const lastScope = new Map<string, string>();
   const remember = (digest: string, scopeId: string, v: { size: number; parts: PartRef[] }) => {
-    if (records.size > 50_000) records.clear();
-    if (lastScope.size > 50_000) lastScope.clear();
-    records.set(`${scopeId}\n${digest}`, v);
-    lastScope.set(digest, scopeId);
+    setBounded(records, `${scopeId}\n${digest}`, v, 50_000);
+    setBounded(lastScope, digest, scopeId, 50_000);
   };
 
   async function writePart(scopeId: string, body: Readable, opts: { expectedLength?: number; hash?: Hash; algorithm?: 'sha256' | 'sha512' }): Promise<{ part: PartRef; plain: ReturnType<typeof tapBody> }> {
@@ -120,14 +119,7 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
   /** Derived part keys (HKDF once per part, not per request): parts are immutable. */
   const partKeys = new Map<string, PartKey>();
   function partKey(scopeId: string, dataKey: Buffer, p: PartRef): PartKey {
-    const id = `${scopeId}\n${p.s}\n${p.z}`;
-    let k = partKeys.get(id);
-    if (!k) {
-      if (partKeys.size > 10_000) partKeys.clear();
-      k = derivePartKey(dataKey, { salt: Buffer.from(p.s, 'base64'), segmentShift: p.z });
-      partKeys.set(id, k);
-    }
-    return k;
+    return getOrCreateBounded(partKeys, `${scopeId}\n${p.s}\n${p.z}`, 10_000, () => derivePartKey(dataKey, { salt: Buffer.from(p.s, 'base64'), segmentShift: p.z }));
   }
 
   async function* decrypt(scopeId: string, digest: string, parts: PartRef[], start: number, end: number): AsyncGenerator<Buffer> {
@@ -425,13 +417,7 @@ export function createEncryptedBlobStore(options: EncryptedBlobStoreOptions): En
   return {
     ...root,
     scoped(scopeId) {
-      let v = views.get(scopeId);
-      if (!v) {
-        if (views.size > 10_000) views.clear();
-        v = { ...view(scopeId), close: async () => undefined };
-        views.set(scopeId, v);
-      }
-      return v;
+      return getOrCreateBounded(views, scopeId, 10_000, () => ({ ...view(scopeId), close: async () => undefined }));
     },
     async dropScopeObjects(scopeId) {
       let n = 0;

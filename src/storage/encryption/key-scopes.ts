@@ -3,6 +3,7 @@ import type { Clock } from '../../core/clock.ts';
 import { RegistryError } from '../../core/errors.ts';
 import type { EncryptionScopeRecord, EncryptionStore } from '../../metadata/encryption-types.ts';
 import { KeyProviderError, type KeyProvider } from './key-provider.ts';
+import { setBounded } from '../../core/bounded-map.ts';
 
 /** The scope of every repository with `encryptionType: AES256`: the registry's own key. */
 export const REGISTRY_SCOPE = 'registry';
@@ -95,9 +96,7 @@ export function createKeyScopes(options: KeyScopesOptions): KeyScopes {
     } catch (e) {
       throw new RegistryError('INTERNAL', 'the data key of this scope cannot be unwrapped', { scope: scopeId, reason: e instanceof KeyProviderError ? e.code : 'error' });
     }
-    if (keys.size > 10_000) keys.clear();
-    keys.set(scopeId, key);
-    return key;
+    return setBounded(keys, scopeId, key, 10_000);
   }
 
   return {
