@@ -1,9 +1,11 @@
 import { ConfigError } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
+import { tuneHeapGrowth } from '../core/heap.ts';
 import { createLogger, startApp } from '../main.ts';
 
 /** `cargohold serve`: starts the app and stops it gracefully on SIGTERM/SIGINT. */
 export async function serveCommand(config: Readonly<Config>): Promise<void> {
+  tuneHeapGrowth();
   const log = createLogger(config);
   const id = process.env.CARGOHOLD_ADMIN_ACCESS_KEY_ID;
   const secret = process.env.CARGOHOLD_ADMIN_SECRET_ACCESS_KEY;
