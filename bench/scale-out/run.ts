@@ -17,6 +17,8 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { stringify } from 'yaml';
 import { migratePostgres } from '../../src/metadata/dialects/postgres.ts';
 import { freshDatabase, stopTestPostgres, testPostgres } from '../../test/helpers/postgres.ts';
@@ -76,6 +78,16 @@ async function pullOnce(s: RunningServer, blob: PatternData): Promise<number> {
   return blob.size / seconds / 1e6;
 }
 
+/** One GET of the same bytes straight from the S3 server (no cargohold in the path); MB/s. */
+async function directOnce(url: URL, blob: PatternData): Promise<number> {
+  const hash = createHash('sha256');
+  const t0 = performance.now();
+  const r = await rawGet(url, {}, (c) => hash.update(c));
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 200 || r.bodyBytes !== blob.size || `sha256:${hash.digest('hex')}` !== blob.digest()) throw new Error(`direct S3 GET: status ${r.status}, ${r.bodyBytes} bytes`);
+  return blob.size / seconds / 1e6;
+}
+
 /** Median aggregate MB/s of `PULLS` rounds, each round pulling once from every node at the same time. */
 async function pullRate(nodes: RunningServer[], blob: PatternData): Promise<number> {
   const rounds: number[] = [];
@@ -94,6 +106,9 @@ try {
   await migratePostgres(db.url);
   const s3 = await testS3();
   const { bucket, client } = await freshBucket(s3);
+  // The S3 server on its own: the same bytes as a plain object, read by a presigned GET with the same client.
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'bench/direct', Body: Buffer.concat([...blob.slices()]) }));
+  const directUrl = new URL(await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'bench/direct' }), { expiresIn: 3600 }));
   client.destroy();
   const config = join(dir, 'scale.yaml');
   await writeFile(config, stringify({
@@ -116,18 +131,22 @@ try {
   // alike; the ratio is the median of the per-round ratios.
   const fsRates: number[] = [];
   const s3Rates: number[] = [];
+  const directRates: number[] = [];
   for (let i = 0; i < PULLS; i++) {
     fsRates.push(await pullOnce(embedded, blob));
     s3Rates.push(await pullOnce(nodeA, blob));
+    directRates.push(await directOnce(directUrl, blob));
   }
   const ratios = fsRates.map((f, i) => s3Rates[i]! / f);
   const p0 = median(fsRates);
   const p1 = median(s3Rates);
   const pullRatio = median(ratios);
+  const directRatios = fsRates.map((f, i) => directRates[i]! / f);
   const p2 = await pullRate([nodeA, nodeB], blob);
   const fmt = (m: { rps: number; p99Ms: number; errors: number }) => `${Math.round(m.rps)} req/s (p99 ${m.p99Ms.toFixed(1)} ms, ${m.errors} errors)`;
   rows.push(['1 node, filesystem + SQLite', fmt(m0), `${p0.toFixed(0)} MB/s`, 'reference']);
   rows.push(['1 node, S3 + PostgreSQL', fmt(m1), `${p1.toFixed(0)} MB/s`, `pull ${(100 * pullRatio).toFixed(0)}% of filesystem (target ≥ 60%; rounds ${ratios.map((r) => `${(100 * r).toFixed(0)}%`).join(', ')})`]);
+  rows.push(['S3 server alone (presigned GET, no cargohold)', '', `${median(directRates).toFixed(0)} MB/s`, `${(100 * median(directRatios)).toFixed(0)}% of the filesystem node (rounds ${directRatios.map((r) => `${(100 * r).toFixed(0)}%`).join(', ')}): the ceiling for any node over this S3`]);
   rows.push(['2 nodes, S3 + PostgreSQL', fmt(m2), `${p2.toFixed(0)} MB/s`, `manifest GETs ${(m2.rps / m1.rps).toFixed(2)}× one node (target ≥ 1.3×)`]);
   console.log(`\nscale-out: ${SECONDS} s of manifest GETs (${loadgen}, ${CONNECTIONS} connections in all), ${PULLS} pulls of a ${BLOB / MiB} MiB blob\n`);
   console.log('| setup | manifest GET by tag | blob pull | |');

@@ -10,9 +10,13 @@ const DATA = randomBytes(5 * 1024 * 1024 + 12345);
 let mode: 'ok' | 'status200' | 'wrongTotal' | 'dropMidway' | 'chunked' | 'tinyWrites' | 'status403' = 'ok';
 let gets = 0;
 let fallbacks = 0;
+/** How far past what the test has consumed the furthest GET started: GETs opened ahead of the reader. */
+let consumed = 0;
+let aheadMax = 0;
 
 function serve(req: IncomingMessage, res: ServerResponse): void {
   gets++;
+  aheadMax = Math.max(aheadMax, Number(/^bytes=(\d+)/.exec(req.headers.range ?? '')?.[1] ?? 0) - consumed);
   const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
   if (!m) { res.writeHead(400).end(); return; }
   const start = Number(m[1]);
@@ -43,9 +47,10 @@ describe('lean S3 ranged-GET reader', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bucket/blobs/x?X-Amz-Signature=abc`;
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
-  beforeEach(() => { mode = 'ok'; gets = 0; fallbacks = 0; });
+  beforeEach(() => { mode = 'ok'; gets = 0; fallbacks = 0; consumed = 0; aheadMax = 0; });
 
-  const reader = () => createS3Reader({
+  const reader = (windowBytes?: number) => createS3Reader({
+    windowBytes,
     size: DATA.length,
     sign: async () => url,
     async fallback(buf, pos, len) {
@@ -64,6 +69,7 @@ describe('lean S3 ranged-GET reader', () => {
       assert.ok(n > 0, `read at ${pos} returned ${n}`);
       out.push(Buffer.from(buf.subarray(0, n)));
       pos += n;
+      consumed = pos;
     }
     return Buffer.concat(out);
   }
@@ -124,6 +130,37 @@ describe('lean S3 ranged-GET reader', () => {
   it('a connection that drops mid-body loses nothing: delivered bytes stay, the rest comes from the fallback or a new GET', async () => {
     mode = 'dropMidway';
     const r = reader();
+    assert.deepEqual(await readAll(r, 0, DATA.length, 1024 * 1024), DATA);
+    await r.close();
+    assert.ok(fallbacks >= 1);
+  });
+
+  it('reads a pull through consecutive window GETs, several open at once', async () => {
+    const W = 1024 * 1024;
+    for (const step of [1024 * 1024, 300_000, 4096]) {
+      gets = 0;
+      consumed = 0;
+      aheadMax = 0;
+      const r = reader(W);
+      assert.deepEqual(await readAll(r, 0, DATA.length, step), DATA);
+      await r.close();
+      assert.equal(gets, Math.ceil(DATA.length / W), 'one GET per window');
+      // Windows are asked for before the reader gets to them, and never more than the two beyond the current one.
+      assert.ok(aheadMax > 0 && aheadMax <= 3 * W, `furthest GET started ${aheadMax} bytes ahead of the reader`);
+      assert.equal(fallbacks, 0);
+    }
+  });
+
+  it('keeps a Range-sized read on one GET (no windows opened ahead)', async () => {
+    const r = reader(1024 * 1024);
+    assert.deepEqual(await readAll(r, 2_000_000, 2_400_000, 1024 * 1024), DATA.subarray(2_000_000, 2_400_000));
+    await r.close();
+    assert.equal(gets, 1);
+  });
+
+  it('a window that drops mid-body is retried without losing or repeating a byte', async () => {
+    mode = 'dropMidway';
+    const r = reader(1024 * 1024);
     assert.deepEqual(await readAll(r, 0, DATA.length, 1024 * 1024), DATA);
     await r.close();
     assert.ok(fallbacks >= 1);

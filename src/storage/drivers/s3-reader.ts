@@ -5,13 +5,19 @@ import type { BlobReader } from '../blob-store.ts';
 /**
  * Positional reads of one S3 object for blob GETs (docs/deployment.md, "Blob reads over S3").
  *
- * A pull reads a blob front to back in ~1 MiB positional reads. Each run of consecutive reads is served by one
- * ranged GET (`Range: bytes=<position>-<end>`, presigned, HTTP/1.1) whose socket reads straight into one
- * reused 1 MiB buffer (`onread`), from which each read copies into the caller's buffer: no stream, no body
- * parser, no per-chunk allocation. The SDK's GetObject stream costs ~1.8–2 s of CPU per GB here against ~0.4
- * for this path, which is what bounded pulls over S3 on a small machine. A read at another position (a Range
- * request, a jump) starts a new GET; a paused GET holds its unread bytes in the kernel's socket buffer, so a
- * slow client never makes this process buffer more than the one staging buffer.
+ * A pull reads a blob front to back in ~1 MiB positional reads. They are served by ranged GETs
+ * (`Range: bytes=<start>-<end>`, presigned, HTTP/1.1) over consecutive 8 MiB windows of the object. Once a run of
+ * reads has gone past half a window it is a pull, not a Range request, and the next windows' GETs are opened
+ * ahead of the reader, three at a time: one S3 connection is limited to what a single stream can carry (on
+ * AWS, some tens of MB/s), and byte-range GETs in parallel are how S3 is read fast. A Range request or a short
+ * read stays on its one GET.
+ *
+ * Each GET's socket reads straight into the waiting read's buffer (net `onread` with a buffer function), or
+ * into one reused 1 MiB staging buffer when no read waits: no stream, no body parser, no per-chunk
+ * allocation. The SDK's GetObject stream costs ~1.8–2 s of CPU per GB here against ~0.4 for this path. A read
+ * at another position (a Range request, a jump) starts over; a GET that is ahead or paused holds its unread
+ * bytes in the kernel's socket buffer, so a slow client never makes this process buffer more than one staging
+ * buffer per GET, and GETs opened ahead are capped across the process (`MAX_AHEAD_GETS`).
  *
  * Anything unusual — a status other than 206, no Content-Length, a Content-Range that names another size, a
  * connection that drops — ends the GET, and that read is retried once through `fallback` (the SDK's
@@ -25,15 +31,33 @@ export interface S3ReaderOptions {
   sign(): Promise<string>;
   /** Reads bytes the ordinary way (SDK GetObject with Range) when the lean GET cannot. */
   fallback(buffer: Buffer, position: number, length: number): Promise<number>;
+  /** Bytes per ranged GET (default 8 MiB). */
+  windowBytes?: number;
+  /** GETs open at once for a read that runs in order: the one being read and the ones ahead (default 3). */
+  parallel?: number;
 }
 
 const STAGING_BYTES = 1024 * 1024;
 const MAX_HEADER_BYTES = 64 * 1024;
 /** A GET that moves no byte for this long (S3 stalled, or a client so slow the GET sat paused) is given up. */
 const IDLE_TIMEOUT_MS = 30_000;
+const WINDOW_BYTES = 8 * 1024 * 1024;
+const PARALLEL_GETS = 3;
+/** GETs opened ahead of their reader, across the process: beyond it, pulls read one window at a time. */
+const MAX_AHEAD_GETS = 32;
+let aheadOpen = 0;
 const stagingPool: Buffer[] = [];
 
 class TransferError extends Error {}
+
+interface Waiter {
+  buf: Buffer;
+  len: number;
+  /** Bytes of `buf` filled so far. */
+  got: number;
+  resolve(n: number): void;
+  reject(e: Error): void;
+}
 
 /** One ranged GET being read in order. */
 class RangeGet {
@@ -43,19 +67,25 @@ class RangeGet {
   private readonly staging: Buffer;
   private head: Buffer | null = Buffer.alloc(0);
   private bodyLeft = -1;
-  /** Unread body bytes in `staging` [off, end): the socket is paused while there are any. */
+  /** Unread body bytes in `staging` [off, end): the socket is paused while there are any and no read waits. */
   private off = 0;
   private end = 0;
-  private waiter: { buf: Buffer; len: number; resolve(n: number): void; reject(e: Error): void } | null = null;
+  private waiter: Waiter | null = null;
+  /** Where the socket's next read lands: the waiting read's buffer (no copy) or `staging`. */
+  private target: Buffer;
   private failure: Error | null = null;
+  private paused = false;
   private closed = false;
 
-  constructor(url: URL, start: number, private readonly last: number, private readonly size: number) {
+  constructor(url: URL, start: number, readonly last: number, private readonly size: number, private readonly ahead: boolean) {
     this.position = start;
+    if (ahead) aheadOpen++;
     this.staging = stagingPool.pop() ?? Buffer.allocUnsafeSlow(STAGING_BYTES);
+    this.target = this.staging;
     const secure = url.protocol === 'https:';
     const port = Number(url.port || (secure ? 443 : 80));
-    const onread = { buffer: this.staging, callback: (n: number) => this.onData(n) };
+    // `buffer` as a function is asked for the next read's buffer after every callback.
+    const onread = { buffer: () => this.nextTarget(), callback: (n: number, buf: Buffer) => this.onData(n, buf) };
     // tls.connect takes `onread` like net.connect (the typings only declare it for net).
     this.socket = secure ? tlsConnect({ host: url.hostname, port, servername: isIP(url.hostname) ? undefined : url.hostname, onread } as ConnectionOptions) : netConnect({ host: url.hostname, port, onread });
     this.socket.setNoDelay(true);
@@ -68,44 +98,88 @@ class RangeGet {
 
   /** Reads up to `len` bytes at `position` into `buf`; resolves with the count (≥ 1). */
   read(buf: Buffer, len: number): Promise<number> {
-    if (this.end > this.off) return Promise.resolve(this.take(buf, len));
+    if (this.end > this.off) {
+      const n = this.copyOut(buf, 0, len);
+      // What staging held may be only the start of what the caller asked for: the rest can come straight in.
+      if (n === len || this.bodyLeft === 0 || this.socket.destroyed) return Promise.resolve(n);
+      return this.wait(buf, len, n);
+    }
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.waiter = { buf, len, resolve, reject };
-      if (this.socket.isPaused()) this.socket.resume();
-    });
+    return this.wait(buf, len, 0);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.destroy(); // stops reading at once: nothing writes into the staging buffer after this
+    this.socket.destroy(); // stops reading at once: nothing writes into a buffer of ours after this
     if (this.failure === null) this.failure = new TransferError('closed');
-    if (stagingPool.length < 16) stagingPool.push(this.staging);
+    if (this.ahead) aheadOpen--;
+    if (stagingPool.length < MAX_AHEAD_GETS + 16) stagingPool.push(this.staging);
   }
 
-  private take(buf: Buffer, len: number): number {
-    const n = Math.min(len, this.end - this.off);
-    this.staging.copy(buf, 0, this.off, this.off + n);
+  private wait(buf: Buffer, len: number, got: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.waiter = { buf, len, got, resolve, reject };
+      this.unpause();
+    });
+  }
+
+  /** Starts reading again after onData returned false (which stops the handle without marking the stream paused). */
+  private unpause(): void {
+    if (!this.paused || this.socket.destroyed) return;
+    this.paused = false;
+    this.socket.resume();
+  }
+
+  /** Copies unread staging bytes into `buf` at `at` (up to `len` in all); returns the new fill. */
+  private copyOut(buf: Buffer, at: number, len: number): number {
+    const n = Math.min(len - at, this.end - this.off);
+    this.staging.copy(buf, at, this.off, this.off + n);
     this.off += n;
     this.position += n;
-    if (this.off === this.end && this.bodyLeft > 0 && !this.socket.destroyed) this.socket.resume();
-    return n;
+    if (this.off === this.end && this.bodyLeft > 0) this.unpause();
+    return at + n;
+  }
+
+  private settle(): void {
+    const w = this.waiter!;
+    this.waiter = null;
+    w.resolve(w.got);
   }
 
   private fail(e: Error): void {
     if (this.failure === null && this.bodyLeft !== 0) this.failure = e;
     if (!this.socket.destroyed) this.socket.destroy();
     const w = this.waiter;
-    this.waiter = null;
-    if (w) {
-      if (this.end > this.off) w.resolve(this.take(w.buf, w.len));
-      else w.reject(this.failure ?? e);
+    if (!w) return;
+    if (this.end > this.off) w.got = this.copyOut(w.buf, w.got, w.len);
+    if (w.got > 0) this.settle();
+    else {
+      this.waiter = null;
+      w.reject(this.failure ?? e);
     }
   }
 
-  /** `onread` callback: `n` new bytes at the start of `staging`. Returns false to pause the socket. */
-  private onData(n: number): boolean {
+  /** The buffer for the socket's next read: the rest of the waiting read's buffer once the body has begun. */
+  private nextTarget(): Buffer {
+    const w = this.waiter;
+    const room = w ? Math.min(w.len - w.got, this.bodyLeft) : 0;
+    this.target = w && this.head === null && this.end === this.off && room > 0 ? w.buf.subarray(w.got, w.got + room) : this.staging;
+    return this.target;
+  }
+
+  /** `onread` callback: `n` new bytes at the start of `buf` (the last `target`). Returns false to pause. */
+  private onData(n: number, buf: Buffer): boolean {
+    if (buf !== this.staging) {
+      // Straight into the waiting read's buffer (nextTarget sized it within the body).
+      const w = this.waiter!;
+      w.got += n;
+      this.position += n;
+      this.bodyLeft -= n;
+      if (this.bodyLeft === 0) this.socket.destroy();
+      if (w.got === w.len || this.bodyLeft === 0) this.settle();
+      return true;
+    }
     let start = 0;
     if (this.head) {
       const seen = this.head.length;
@@ -119,7 +193,7 @@ class RangeGet {
       this.head = null;
       if (error) {
         this.fail(new TransferError(error));
-        return false;
+        return true;
       }
       start = at + 4 - seen;
     }
@@ -130,10 +204,12 @@ class RangeGet {
     if (this.bodyLeft === 0) this.socket.destroy(); // Connection: close; the bytes in staging stay valid (no more reads into it)
     const w = this.waiter;
     if (w && this.end > this.off) {
-      this.waiter = null;
-      w.resolve(this.take(w.buf, w.len));
+      w.got = this.copyOut(w.buf, w.got, w.len);
+      if (w.got === w.len || this.bodyLeft === 0) this.settle();
     }
-    return this.end === this.off; // pause while unread bytes sit in the staging buffer
+    // Pause while unread bytes sit in staging and no read waits.
+    this.paused = this.end > this.off && this.waiter === null;
+    return !this.paused;
   }
 
   /** Checks the status line and headers; returns what is wrong, or undefined. */
@@ -159,11 +235,22 @@ class RangeGet {
 
 export function createS3Reader(options: S3ReaderOptions): BlobReader {
   const { size } = options;
-  let current: RangeGet | undefined;
+  const windowBytes = options.windowBytes ?? WINDOW_BYTES;
+  const parallel = Math.max(1, options.parallel ?? PARALLEL_GETS);
+  /** Open GETs over consecutive windows; the first is the one being read. */
+  const gets: RangeGet[] = [];
+  /** Object position just past the last window opened. */
+  let next = 0;
+  /** Bytes read in order since the current run of reads began. */
+  let streak = 0;
   let url: URL | undefined;
+  const open = (start: number, ahead: boolean): void => {
+    const last = Math.min(size, start + windowBytes) - 1;
+    gets.push(new RangeGet(url!, start, last, size, ahead));
+    next = last + 1;
+  };
   const drop = () => {
-    current?.close();
-    current = undefined;
+    for (const g of gets.splice(0)) g.close();
   };
   return {
     size,
@@ -171,18 +258,27 @@ export function createS3Reader(options: S3ReaderOptions): BlobReader {
       if (!Number.isSafeInteger(position) || position < 0) throw new RangeError('position must be a non-negative integer');
       const len = Math.min(length, buffer.length, size - position);
       if (len <= 0) return 0;
-      if (!current || current.position !== position) {
+      while (gets.length > 0 && gets[0]!.position > gets[0]!.last) gets.shift()!.close();
+      if (gets[0]?.position !== position) {
+        const continues = gets.length === 0 && position === next;
         drop();
+        if (!continues) streak = 0;
         url ??= new URL(await options.sign());
-        current = new RangeGet(url, position, size - 1, size);
+        open(position, false);
       }
+      let n: number;
       try {
-        return await current.read(buffer, len);
+        n = await gets[0]!.read(buffer, len);
       } catch (e) {
         if (!(e instanceof TransferError)) throw e;
         drop();
         return options.fallback(buffer, position, len);
       }
+      streak += n;
+      while (gets.length > 0 && gets[0]!.position > gets[0]!.last) gets.shift()!.close();
+      // A read that has run on past half a window is a pull, not a Range request: keep the next windows coming.
+      if (streak >= windowBytes / 2) while (gets.length < parallel && next < size && aheadOpen < MAX_AHEAD_GETS) open(next, true);
+      return n;
     },
     async close() {
       drop();
