@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
-  HEADER_BYTES, IntegrityError, PartEncryptor, TAG_BYTES, cipherLength, decryptSpan, decryptSpanAt, derivePartKey, openBuffer, sealBuffer, spanOf, type PartKey,
+  HEADER_BYTES, IntegrityError, PartEncryptor, TAG_BYTES, batchBuffersLent, cipherLength, decryptSpan, decryptSpanAt, derivePartKey, openBuffer, sealBuffer, spanOf, type PartKey,
 } from './format.ts';
 
 const dataKey = randomBytes(32);
@@ -107,4 +107,32 @@ test('truncation, swapped segments and a wrong final flag are detected', async (
   assert.throws(() => openBuffer(dataKey, swapped), IntegrityError);
   // Another data key (another scope) cannot open it.
   assert.throws(() => openBuffer(randomBytes(32), stored), IntegrityError);
+});
+
+test('positional decryption keeps its batch buffers within a process-wide budget; slow readers do not starve others', async () => {
+  const k = partKey(18); // 256 KiB segments: ~1 MiB batches, as in production
+  const size = 6 * 1024 * 1024 + 123;
+  const plain = randomBytes(size);
+  const stored = sealBuffer(k, plain);
+  let peak = 0;
+  const read = async (buf: Buffer, pos: number, len: number) => {
+    await new Promise((r) => setImmediate(r));
+    peak = Math.max(peak, batchBuffersLent());
+    return stored.copy(buf, 0, pos, Math.min(pos + len, stored.length));
+  };
+  const whole = () => decryptSpanAt(k, size, spanOf(size, k.segmentSize, 0, size - 1), 0, size - 1, read);
+  // 24 clients that take the first piece of a pull and then stop reading (a slow or stalled client) ...
+  const stalled = Array.from({ length: 24 }, whole);
+  await Promise.all(stalled.map((g) => g.next()));
+  assert.ok(batchBuffersLent() <= 8, `stalled readers hold ${batchBuffersLent()} buffers`);
+  // ... while 40 others pull the whole blob at once: all complete, byte for byte, within the budget.
+  const outs = await Promise.all(Array.from({ length: 40 }, async () => {
+    const parts: Buffer[] = [];
+    for await (const b of whole()) parts.push(b);
+    return Buffer.concat(parts);
+  }));
+  for (const o of outs) assert.ok(o.equals(plain));
+  assert.ok(peak <= 16, `peak ${peak} buffers lent`);
+  for (const g of stalled) await g.return(undefined);
+  assert.equal(batchBuffersLent(), 0, 'every buffer comes back');
 });

@@ -301,22 +301,51 @@ export type PositionalRead = (buffer: Buffer, position: number, length: number) 
 
 /** Plaintext segments read per positional read (≈1 MiB of stored bytes at the default segment size). */
 const READ_BATCH_BYTES = 1024 * 1024;
+/**
+ * Batch buffers lent out across the process (16, ~17 MiB), so memory stays flat however many clients read
+ * encrypted blobs at once (CPU, not buffers, is the limit by then). A GET holds a buffer only while a batch is
+ * read and decrypted, never while its client takes the plaintext, so a slow client cannot keep one; a GET may
+ * also read its next batch ahead into a second buffer, which it does hold while its client reads, but only
+ * while less than half the budget is lent. Buffers return to a pool: steady streaming allocates none.
+ */
+const BATCH_BUDGET = 16;
 const bufferPool: Buffer[] = [];
+let batchesLent = 0;
+const batchWaiters: Array<() => void> = [];
 
-function takeBuffer(size: number): Buffer {
+async function takeBuffer(size: number): Promise<Buffer> {
+  while (batchesLent >= BATCH_BUDGET) await new Promise<void>((resolve) => batchWaiters.push(resolve));
+  return lend(size);
+}
+
+/** A buffer to read ahead into, if less than half the budget is lent (never waits). */
+function takeAheadBuffer(size: number): Buffer | undefined {
+  return batchesLent < BATCH_BUDGET / 2 ? lend(size) : undefined;
+}
+
+function lend(size: number): Buffer {
+  batchesLent++;
   const i = bufferPool.findIndex((b) => b.length >= size);
   return i >= 0 ? bufferPool.splice(i, 1)[0]! : Buffer.allocUnsafeSlow(Math.max(size, READ_BATCH_BYTES + 64 * 1024));
 }
 
 function giveBuffer(b: Buffer): void {
-  if (bufferPool.length < 8) bufferPool.push(b);
+  batchesLent--;
+  if (bufferPool.length < BATCH_BUDGET) bufferPool.push(b);
+  batchWaiters.shift()?.();
+}
+
+/** Batch buffers currently lent out (for tests). */
+export function batchBuffersLent(): number {
+  return batchesLent;
 }
 
 /**
  * Like {@link decryptSpan}, over positional reads (a driver's `openReader`): whole batches of segments are read
- * into two reused buffers, the next batch being read while the current one is decrypted, and each segment is
- * decrypted from the buffer in one call (no stream chunks to stitch). Same guarantees: a segment's plaintext
- * is released only after its tag verified; a short read is an IntegrityError.
+ * into pooled buffers and each segment is decrypted from the buffer in one call (no stream chunks to stitch);
+ * the next batch is read while the current one is decrypted and handed out, when the budget allows. Same
+ * guarantees: a segment's plaintext is released only after its tag verified; a short read is an
+ * IntegrityError.
  */
 export async function* decryptSpanAt(k: PartKey, size: number, span: SegmentSpan, start: number, end: number, read: PositionalRead): AsyncGenerator<Buffer> {
   const S = k.segmentSize;
@@ -324,10 +353,11 @@ export async function* decryptSpanAt(k: PartKey, size: number, span: SegmentSpan
   const last = segmentCount(size, S) - 1;
   const segLen = (i: number) => Math.min(S, size - i * S);
   const batch = Math.max(1, Math.min(Math.floor(READ_BATCH_BYTES / full), span.lastSegment - span.firstSegment + 1));
-  const buffers = [takeBuffer(batch * full)];
-  if (span.lastSegment - span.firstSegment + 1 > batch) buffers.push(takeBuffer(batch * full));
+  const bufferBytes = batch * full;
 
-  async function readBatch(first: number, buf: Buffer): Promise<{ first: number; lastInBatch: number }> {
+  interface Batch { first: number; buf: Buffer; read: Promise<number> }
+  /** Reads the batch starting at segment `first` into `buf`; resolves with its last segment. */
+  async function readBatch(first: number, buf: Buffer): Promise<number> {
     const lastInBatch = Math.min(span.lastSegment, first + batch - 1);
     const pos = HEADER_BYTES + first * full;
     const len = (lastInBatch - first) * full + segLen(lastInBatch) + TAG_BYTES;
@@ -337,33 +367,46 @@ export async function* decryptSpanAt(k: PartKey, size: number, span: SegmentSpan
       if (n <= 0) throw new IntegrityError('encrypted object is shorter than expected');
       got += n;
     }
-    return { first, lastInBatch };
+    return lastInBatch;
   }
+  const begin = (first: number, buf: Buffer): Batch => {
+    const b = { first, buf, read: readBatch(first, buf) };
+    b.read.catch(() => undefined); // observed when its turn comes; a consumer that stops early must not leave it unhandled
+    return b;
+  };
 
-  let which = 0;
-  let pending: Promise<{ first: number; lastInBatch: number }> | undefined = readBatch(span.firstSegment, buffers[0]!);
+  let ahead: Batch | undefined;
+  let next = span.firstSegment;
   try {
-    while (pending) {
-      const b = await pending;
-      const buf = buffers[which]!;
-      pending = undefined;
-      if (b.lastInBatch < span.lastSegment) {
-        which = (which + 1) % buffers.length;
-        pending = readBatch(b.lastInBatch + 1, buffers[which]!);
-        pending.catch(() => undefined); // observed below; a consumer that stops early must not leave it unhandled
+    while (next <= span.lastSegment) {
+      const cur = ahead ?? begin(next, await takeBuffer(bufferBytes));
+      ahead = undefined;
+      const plain: Buffer[] = [];
+      try {
+        const lastInBatch = await cur.read;
+        next = lastInBatch + 1;
+        if (next <= span.lastSegment) {
+          const buf = takeAheadBuffer(bufferBytes);
+          if (buf) ahead = begin(next, buf);
+        }
+        for (let i = cur.first; i <= lastInBatch; i++) {
+          const off = (i - cur.first) * full;
+          const len = segLen(i);
+          const p = openSegment(k, i, i === last, [cur.buf.subarray(off, off + len)], cur.buf.subarray(off + len, off + len + TAG_BYTES));
+          const segStart = i * S;
+          const from = Math.max(0, start - segStart);
+          const to = Math.min(len, end - segStart + 1);
+          if (to > from) plain.push(from === 0 && to === p.length ? p : p.subarray(from, to));
+        }
+      } finally {
+        giveBuffer(cur.buf);
       }
-      for (let i = b.first; i <= b.lastInBatch; i++) {
-        const off = (i - b.first) * full;
-        const len = segLen(i);
-        const plain = openSegment(k, i, i === last, [buf.subarray(off, off + len)], buf.subarray(off + len, off + len + TAG_BYTES));
-        const segStart = i * S;
-        const from = Math.max(0, start - segStart);
-        const to = Math.min(len, end - segStart + 1);
-        if (to > from) yield from === 0 && to === plain.length ? plain : plain.subarray(from, to);
-      }
+      for (const p of plain) yield p;
     }
   } finally {
-    if (pending) await pending.catch(() => undefined);
-    for (const b of buffers) giveBuffer(b);
+    if (ahead) {
+      await ahead.read.catch(() => undefined);
+      giveBuffer(ahead.buf);
+    }
   }
 }
