@@ -37,6 +37,15 @@ export const configSchema = z.object({
       partSizeMiB: z.number().int().min(5).max(5120).default(8),
       /** Attempts per S3 request (throttling and 5xx are retried with exponential backoff and jitter). */
       maxAttempts: z.number().int().min(1).max(20).default(5),
+      /**
+       * Blob reads (docs/deployment.md, "Blob reads over S3"): a pull reads the object in windows of `windowMiB`
+       * through ranged GETs, `parallelGets` of them open at once. Raise `parallelGets` for an S3 far away (one
+       * connection carries one stream's worth); 1 reads one window at a time.
+       */
+      reads: z.object({
+        windowMiB: z.number().int().min(1).max(1024).default(8),
+        parallelGets: z.number().int().min(1).max(16).default(3),
+      }).strict().default({ windowMiB: 8, parallelGets: 3 }),
       /** Create the bucket at startup when it does not exist (default: it must exist). */
       createBucket: z.boolean().default(false),
       /**

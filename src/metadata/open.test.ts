@@ -36,6 +36,9 @@ describe('openMetadata (SQLite)', () => {
     const ok = validateConfig({ database: { driver: 'postgres', url: 'postgres://u@h/db' }, storage: { driver: 's3', s3: { bucket: 'my-bucket' } } });
     assert.equal(ok.storage.s3?.partSizeMiB, 8);
     assert.equal(ok.storage.s3?.redirect.enabled, false);
+    assert.deepEqual(ok.storage.s3?.reads, { windowMiB: 8, parallelGets: 3 });
     assert.equal(ok.database.migrateOnStart, undefined);
+    assert.throws(() => validateConfig({ storage: { driver: 's3', s3: { bucket: 'my-bucket', reads: { parallelGets: 0 } } } }), /parallelGets/);
+    assert.throws(() => validateConfig({ storage: { driver: 's3', s3: { bucket: 'my-bucket', reads: { windowMiB: 8, extra: 1 } } } }), /extra|Unrecognized/);
   });
 });

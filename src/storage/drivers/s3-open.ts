@@ -38,7 +38,7 @@ export async function openS3BlobStore(settings: S3Settings): Promise<BlobStore> 
       throw Object.assign(new Error(`blob storage ${where} ${why}`), { userError: true });
     }
   }
-  const store = createS3BlobStore({ client, bucket: settings.bucket, prefix: settings.prefix, partSize: settings.partSizeMiB * 1024 * 1024 });
+  const store = createS3BlobStore({ client, bucket: settings.bucket, prefix: settings.prefix, partSize: settings.partSizeMiB * 1024 * 1024, reads: { windowBytes: settings.reads.windowMiB * 1024 * 1024, parallel: settings.reads.parallelGets } });
   return {
     ...store,
     async close() {

@@ -14,8 +14,12 @@ let fallbacks = 0;
 let consumed = 0;
 let aheadMax = 0;
 
+/** The `sig` query parameter of every GET, in order. */
+let signatures: string[] = [];
+
 function serve(req: IncomingMessage, res: ServerResponse): void {
   gets++;
+  signatures.push(new URL(req.url ?? '/', 'http://x').searchParams.get('sig') ?? '');
   aheadMax = Math.max(aheadMax, Number(/^bytes=(\d+)/.exec(req.headers.range ?? '')?.[1] ?? 0) - consumed);
   const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
   if (!m) { res.writeHead(400).end(); return; }
@@ -47,7 +51,7 @@ describe('lean S3 ranged-GET reader', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bucket/blobs/x?X-Amz-Signature=abc`;
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
-  beforeEach(() => { mode = 'ok'; gets = 0; fallbacks = 0; consumed = 0; aheadMax = 0; });
+  beforeEach(() => { mode = 'ok'; gets = 0; fallbacks = 0; consumed = 0; aheadMax = 0; signatures = []; });
 
   const reader = (windowBytes?: number) => createS3Reader({
     windowBytes,
@@ -164,6 +168,31 @@ describe('lean S3 ranged-GET reader', () => {
     assert.deepEqual(await readAll(r, 0, DATA.length, 1024 * 1024), DATA);
     await r.close();
     assert.ok(fallbacks >= 1);
+  });
+
+  it('signs the URL afresh when a long pull outlives it', async () => {
+    let clock = 0;
+    let signed = 0;
+    const r = createS3Reader({
+      size: DATA.length,
+      windowBytes: 1024 * 1024,
+      now: () => clock,
+      sign: async () => `${url.replace(/\?.*$/, '')}?sig=${++signed}`,
+      fallback: async () => { throw new Error('no fallback expected'); },
+    });
+    const buf = Buffer.alloc(256 * 1024);
+    const out: Buffer[] = [];
+    for (let pos = 0; pos < DATA.length;) {
+      if (pos >= 2 * 1024 * 1024) clock = 16 * 60_000; // the reader's URL is now 16 minutes old
+      const n = await r.read(buf, pos, buf.length);
+      out.push(Buffer.from(buf.subarray(0, n)));
+      pos += n;
+    }
+    await r.close();
+    assert.deepEqual(Buffer.concat(out), DATA);
+    assert.equal(signed, 2, 'signed once at the start and once after it aged');
+    assert.equal(signatures[0], '1');
+    assert.equal(signatures.at(-1), '2');
   });
 
   it('refuses a negative position', async () => {

@@ -35,6 +35,8 @@ export interface S3ReaderOptions {
   windowBytes?: number;
   /** GETs open at once for a read that runs in order: the one being read and the ones ahead (default 3). */
   parallel?: number;
+  /** Clock for the URL's age (tests). */
+  now?: () => number;
 }
 
 const STAGING_BYTES = 1024 * 1024;
@@ -42,6 +44,8 @@ const MAX_HEADER_BYTES = 64 * 1024;
 /** A GET that moves no byte for this long (S3 stalled, or a client so slow the GET sat paused) is given up. */
 const IDLE_TIMEOUT_MS = 30_000;
 const WINDOW_BYTES = 8 * 1024 * 1024;
+/** The URL is presigned once per reader and reused by its GETs until it is this old. */
+const RESIGN_AFTER_MS = 15 * 60_000;
 const PARALLEL_GETS = 3;
 /** GETs opened ahead of their reader, across the process: beyond it, pulls read one window at a time. */
 const MAX_AHEAD_GETS = 32;
@@ -244,6 +248,8 @@ export function createS3Reader(options: S3ReaderOptions): BlobReader {
   /** Bytes read in order since the current run of reads began. */
   let streak = 0;
   let url: URL | undefined;
+  let signedAt = 0;
+  const now = options.now ?? Date.now;
   const open = (start: number, ahead: boolean): void => {
     const last = Math.min(size, start + windowBytes) - 1;
     gets.push(new RangeGet(url!, start, last, size, ahead));
@@ -263,7 +269,12 @@ export function createS3Reader(options: S3ReaderOptions): BlobReader {
         const continues = gets.length === 0 && position === next;
         drop();
         if (!continues) streak = 0;
-        url ??= new URL(await options.sign());
+        // A long pull outlives a presigned URL (the driver signs for an hour): sign afresh well before that; GETs
+        // ahead are opened only with a fresh one, so the next window after it ages comes here.
+        if (!url || now() - signedAt > RESIGN_AFTER_MS) {
+          url = new URL(await options.sign());
+          signedAt = now();
+        }
         open(position, false);
       }
       let n: number;
@@ -277,7 +288,9 @@ export function createS3Reader(options: S3ReaderOptions): BlobReader {
       streak += n;
       while (gets.length > 0 && gets[0]!.position > gets[0]!.last) gets.shift()!.close();
       // A read that has run on past half a window is a pull, not a Range request: keep the next windows coming.
-      if (streak >= windowBytes / 2) while (gets.length < parallel && next < size && aheadOpen < MAX_AHEAD_GETS) open(next, true);
+      if (streak >= windowBytes / 2 && now() - signedAt <= RESIGN_AFTER_MS) {
+        while (gets.length < parallel && next < size && aheadOpen < MAX_AHEAD_GETS) open(next, true);
+      }
       return n;
     },
     async close() {

@@ -30,6 +30,8 @@ export interface S3BlobStoreOptions {
   prefix?: string;
   /** Multipart part size in bytes (≥ 5 MiB; default 8 MiB). Each body in flight holds two parts in memory. */
   partSize?: number;
+  /** Blob reads: window size and GETs open at once (s3-reader defaults: 8 MiB, 3). */
+  reads?: { windowBytes?: number; parallel?: number };
 }
 
 /**
@@ -471,6 +473,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore & Requ
         size = h.size;
       }
       return createS3Reader({
+        ...options.reads,
         size,
         sign: () => store.presign(digest, 3600),
         // The ordinary ranged GET (`open`): the SDK's retries and the driver's error mapping.
