@@ -8,7 +8,7 @@ import { startCargohold, type RunningServer } from '../helpers/server.ts';
  * Encrypted pulls after a quiet spell (src/core/heap.ts): a node that sat idle long enough for V8's memory
  * reducer to shrink its heap limit used to run a full mark-compact every few MiB of a pull, twice the CPU per
  * byte. The server's own Prometheus GC counters show it: with the heap tuning, a 64 MiB pull after 10 s of
- * idling (four 64 MiB pulls) runs at most two major collections in all, against 7–10 without it.
+ * idling (four 64 MiB pulls) runs at most three major collections in all (0 measured), against 7–10 without it.
  */
 const SIZE = 64 * 1024 * 1024;
 
@@ -48,6 +48,6 @@ describe('heap growth under encrypted pulls', { timeout: 120_000 }, () => {
     }
     const majors = (await majorGcs(s)) - before;
     t.diagnostic(`${majors} major collections over ${pulls} pulls of ${SIZE / 2 ** 20} MiB`);
-    assert.ok(majors <= 2, `${majors} major collections for ${pulls} pulls`);
+    assert.ok(majors <= 3, `${majors} major collections for ${pulls} pulls`);
   });
 });
