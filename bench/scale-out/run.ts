@@ -12,22 +12,20 @@
  * ratios), then the same rounds from both S3 nodes at once. Everything shares the machine's cores: read the
  * ratios, not the absolute numbers.
  */
-import { createHash } from 'node:crypto';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { stringify } from 'yaml';
-import { migratePostgres } from '../../src/metadata/dialects/postgres.ts';
-import { freshDatabase, stopTestPostgres, testPostgres } from '../../test/helpers/postgres.ts';
-import { freshBucket, stopTestS3, testS3 } from '../../test/helpers/s3.ts';
+import { stopTestPostgres } from '../../test/helpers/postgres.ts';
+import { stopTestS3 } from '../../test/helpers/s3.ts';
 import { startCargohold, type RunningServer } from '../../test/helpers/server.ts';
 import { RegistryClient } from '../lib/client.ts';
 import { MiB, PatternData, makeImage } from '../lib/data.ts';
 import { runLoad, wrkAvailable, type LoadResult } from '../lib/loadgen.ts';
-import { rawGet } from '../lib/raw-get.ts';
+import { median } from '../lib/stats.ts';
+import { sharedBackends, timedPull, writeNodeConfig } from './shared.ts';
 
 const { values } = parseArgs({
   options: {
@@ -68,24 +66,9 @@ async function manifestLoad(nodes: RunningServer[]): Promise<{ rps: number; p99M
   return { rps: results.reduce((a, r) => a + r.rps, 0), p99Ms: Math.max(...results.map((r) => r.p99Ms)), errors: results.reduce((a, r) => a + r.errors, 0) };
 }
 
-/** One full blob GET, hashed as it arrives; MB/s (10^6 bytes). */
-async function pullOnce(s: RunningServer, blob: PatternData): Promise<number> {
-  const hash = createHash('sha256');
-  const t0 = performance.now();
-  const r = await rawGet(new URL(`${s.url}/v2/${REPO}/blobs/${blob.digest()}`), { authorization: s.authorization! }, (c) => hash.update(c));
-  const seconds = (performance.now() - t0) / 1000;
-  if (r.status !== 200 || r.bodyBytes !== blob.size || `sha256:${hash.digest('hex')}` !== blob.digest()) throw new Error(`pull from ${s.url}: status ${r.status}, ${r.bodyBytes} bytes`);
-  return blob.size / seconds / 1e6;
-}
-
-/** One GET of the same bytes straight from the S3 server (no cargohold in the path); MB/s. */
-async function directOnce(url: URL, blob: PatternData): Promise<number> {
-  const hash = createHash('sha256');
-  const t0 = performance.now();
-  const r = await rawGet(url, {}, (c) => hash.update(c));
-  const seconds = (performance.now() - t0) / 1000;
-  if (r.status !== 200 || r.bodyBytes !== blob.size || `sha256:${hash.digest('hex')}` !== blob.digest()) throw new Error(`direct S3 GET: status ${r.status}, ${r.bodyBytes} bytes`);
-  return blob.size / seconds / 1e6;
+/** One full blob GET from a node, hashed and checked as it arrives; MB/s. */
+function pullOnce(s: RunningServer, blob: PatternData): Promise<number> {
+  return timedPull(new URL(`${s.url}/v2/${REPO}/blobs/${blob.digest()}`), { authorization: s.authorization! }, blob);
 }
 
 /** Median aggregate MB/s of `PULLS` rounds, each round pulling once from every node at the same time. */
@@ -95,26 +78,15 @@ async function pullRate(nodes: RunningServer[], blob: PatternData): Promise<numb
   return median(rounds);
 }
 
-function median(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-}
-
 try {
   const blob = new PatternData(BLOB, 1);
-  const db = await freshDatabase(await testPostgres());
-  await migratePostgres(db.url);
-  const s3 = await testS3();
-  const { bucket, client } = await freshBucket(s3);
+  const backends = await sharedBackends();
+  const { db, bucket, client } = backends;
   // The S3 server on its own: the same bytes as a plain object, read by a presigned GET with the same client.
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'bench/direct', Body: Buffer.concat([...blob.slices()]) }));
   const directUrl = new URL(await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'bench/direct' }), { expiresIn: 3600 }));
   client.destroy();
-  const config = join(dir, 'scale.yaml');
-  await writeFile(config, stringify({
-    database: { driver: 'postgres', url: db.url },
-    storage: { driver: 's3', s3: { bucket, endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
-  }));
+  const config = await writeNodeConfig(join(dir, 'scale.yaml'), backends);
 
   const embedded = await start({});
   const nodeA = await start({ CARGOHOLD_CONFIG: config });
@@ -135,7 +107,7 @@ try {
   for (let i = 0; i < PULLS; i++) {
     fsRates.push(await pullOnce(embedded, blob));
     s3Rates.push(await pullOnce(nodeA, blob));
-    directRates.push(await directOnce(directUrl, blob));
+    directRates.push(await timedPull(directUrl, {}, blob));
   }
   const ratios = fsRates.map((f, i) => s3Rates[i]! / f);
   const p0 = median(fsRates);

@@ -7,21 +7,19 @@
  * pull). Nodes with `storage.s3.reads.parallelGets` 1, 3 and 6 pull the same blob in alternated
  * rounds; the table shows what reading windows in parallel buys (docs/deployment.md, "Blob reads over S3").
  */
-import { createHash } from 'node:crypto';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
-import { migratePostgres } from '../../src/metadata/dialects/postgres.ts';
-import { freshDatabase, stopTestPostgres, testPostgres } from '../../test/helpers/postgres.ts';
-import { freshBucket, stopTestS3, testS3 } from '../../test/helpers/s3.ts';
+import { stopTestPostgres } from '../../test/helpers/postgres.ts';
+import { stopTestS3 } from '../../test/helpers/s3.ts';
 import { startCargohold, type RunningServer } from '../../test/helpers/server.ts';
 import { RegistryClient } from '../lib/client.ts';
 import { MiB, PatternData } from '../lib/data.ts';
-import { rawGet } from '../lib/raw-get.ts';
+import { median } from '../lib/stats.ts';
+import { sharedBackends, timedPull, writeNodeConfig } from './shared.ts';
 
 const { values } = parseArgs({
   options: {
@@ -66,20 +64,14 @@ const dir = await mkdtemp(join(tmpdir(), 'cargohold-bench-far-'));
 let proxy: Server | undefined;
 try {
   const blob = new PatternData(BLOB, 3);
-  const db = await freshDatabase(await testPostgres());
-  await migratePostgres(db.url);
-  const s3 = await testS3();
-  const { bucket, client } = await freshBucket(s3);
-  client.destroy();
+  const backends = await sharedBackends();
+  const { db, s3 } = backends;
+  backends.client.destroy();
   const p = await slowProxy(new URL(s3.endpoint));
   proxy = p.server;
   const nodes: Array<{ parallel: number; node: RunningServer }> = [];
   for (const parallel of SETTINGS) {
-    const config = join(dir, `far-${parallel}.yaml`);
-    await writeFile(config, stringify({
-      database: { driver: 'postgres', url: db.url },
-      storage: { driver: 's3', s3: { bucket, endpoint: `http://127.0.0.1:${p.port}`, region: s3.region, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, reads: { parallelGets: parallel } } },
-    }));
+    const config = await writeNodeConfig(join(dir, `far-${parallel}.yaml`), backends, { endpoint: `http://127.0.0.1:${p.port}`, reads: { parallelGets: parallel } });
     const dataDir = join(dir, `node-${parallel}`);
     if (nodes.length > 0) await cp(join(nodes[0]!.node.dataDir, 'keys'), join(dataDir, 'keys'), { recursive: true });
     const node = await startCargohold({ dataDir, env: { CARGOHOLD_LOG_LEVEL: 'error', CARGOHOLD_CONFIG: config } });
@@ -91,15 +83,9 @@ try {
   const rates = new Map<number, number[]>(SETTINGS.map((n) => [n, []]));
   for (let round = 0; round < PULLS; round++) {
     for (const { parallel, node } of nodes) {
-      const hash = createHash('sha256');
-      const t0 = performance.now();
-      const r = await rawGet(new URL(`${node.url}/v2/bench/far/blobs/${blob.digest()}`), { authorization: node.authorization! }, (c) => hash.update(c));
-      const seconds = (performance.now() - t0) / 1000;
-      if (r.status !== 200 || r.bodyBytes !== blob.size || `sha256:${hash.digest('hex')}` !== blob.digest()) throw new Error(`pull: status ${r.status}, ${r.bodyBytes} bytes`);
-      rates.get(parallel)!.push(blob.size / seconds / 1e6);
+      rates.get(parallel)!.push(await timedPull(new URL(`${node.url}/v2/bench/far/blobs/${blob.digest()}`), { authorization: node.authorization! }, blob));
     }
   }
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
   console.log(`\nS3 at ${RATE / 1e6} MB/s per connection, ${RTT} ms to first byte; ${PULLS} alternated pulls of a ${BLOB / MiB} MiB blob (encryption on)\n`);
   console.log('| storage.s3.reads.parallelGets | blob pull (median) | rounds |');
   console.log('|---:|---:|---|');

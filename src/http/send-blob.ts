@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { createBufferPool } from '../core/buffer-pool.ts';
 import type { BlobReader } from '../storage/blob-store.ts';
 
 const CHUNK = 1024 * 1024;
@@ -10,23 +11,7 @@ const DEPTH = 4;
  * sockets, not the buffers, are what limits throughput at that point.
  */
 const BUDGET = 32;
-/** Idle buffers kept for reuse (all of the budget: steady-state streaming allocates nothing). */
-const pool: Buffer[] = [];
-let outstanding = 0;
-const waiting: Array<() => void> = [];
-
-async function acquire(): Promise<Buffer> {
-  while (outstanding >= BUDGET) await new Promise<void>((resolve) => waiting.push(resolve));
-  outstanding++;
-  return pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
-}
-
-/** Returns a buffer's share of the budget; `reuse` false drops the buffer itself (it may still be referenced). */
-function release(buf: Buffer, reuse = true): void {
-  outstanding--;
-  if (reuse && pool.length < BUDGET) pool.push(buf);
-  waiting.shift()?.();
-}
+const pool = createBufferPool({ budget: BUDGET, bufferBytes: CHUNK });
 
 /**
  * Sends bytes [start, start + length) of a blob as the body of `res` (headers already written), reading
@@ -50,23 +35,23 @@ export async function sendBlob(reader: BlobReader, res: ServerResponse, start: n
   try {
     while (remaining > 0) {
       if (res.destroyed) return;
-      const buf = await acquire();
+      const buf = await pool.acquire();
       const want = Math.min(CHUNK, remaining);
       let n: number;
       try {
         n = await reader.read(buf, position, want);
       } catch (e) {
-        release(buf);
+        pool.release(buf);
         throw e;
       }
       if (n <= 0) {
-        release(buf);
+        pool.release(buf);
         throw new Error(`blob ended after ${position - start} of ${length} bytes`);
       }
       position += n;
       remaining -= n;
       if (res.destroyed) {
-        release(buf);
+        pool.release(buf);
         return;
       }
       const written = new Promise<void>((resolve, reject) => {
@@ -75,7 +60,7 @@ export async function sendBlob(reader: BlobReader, res: ServerResponse, start: n
           if (settled) return;
           settled = true;
           unsettled.delete(dropped);
-          release(buf, !err);
+          pool.release(buf, !err);
           if (err) reject(err);
           else resolve();
         };
@@ -109,5 +94,5 @@ function isClientGone(e: unknown): boolean {
 
 /** Chunks currently lent out across the process (for tests and metrics). */
 export function blobBuffersInFlight(): number {
-  return outstanding;
+  return pool.lent();
 }

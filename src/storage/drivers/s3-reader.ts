@@ -258,13 +258,17 @@ export function createS3Reader(options: S3ReaderOptions): BlobReader {
   const drop = () => {
     for (const g of gets.splice(0)) g.close();
   };
+  /** Closes the windows the reader has read to their end. */
+  const dropFinished = () => {
+    while (gets.length > 0 && gets[0]!.position > gets[0]!.last) gets.shift()!.close();
+  };
   return {
     size,
     async read(buffer, position, length) {
       if (!Number.isSafeInteger(position) || position < 0) throw new RangeError('position must be a non-negative integer');
       const len = Math.min(length, buffer.length, size - position);
       if (len <= 0) return 0;
-      while (gets.length > 0 && gets[0]!.position > gets[0]!.last) gets.shift()!.close();
+      dropFinished();
       if (gets[0]?.position !== position) {
         const continues = gets.length === 0 && position === next;
         drop();
@@ -286,7 +290,7 @@ export function createS3Reader(options: S3ReaderOptions): BlobReader {
         return options.fallback(buffer, position, len);
       }
       streak += n;
-      while (gets.length > 0 && gets[0]!.position > gets[0]!.last) gets.shift()!.close();
+      dropFinished();
       // A read that has run on past half a window is a pull, not a Range request: keep the next windows coming.
       if (streak >= windowBytes / 2 && now() - signedAt <= RESIGN_AFTER_MS) {
         while (gets.length < parallel && next < size && aheadOpen < MAX_AHEAD_GETS) open(next, true);

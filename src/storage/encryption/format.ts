@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { createBufferPool } from '../../core/buffer-pool.ts';
 
 /**
  * The on-disk format of an encrypted blob part (see docs/encryption.md).
@@ -309,35 +310,11 @@ const READ_BATCH_BYTES = 1024 * 1024;
  * while less than half the budget is lent. Buffers return to a pool: steady streaming allocates none.
  */
 const BATCH_BUDGET = 16;
-const bufferPool: Buffer[] = [];
-let batchesLent = 0;
-const batchWaiters: Array<() => void> = [];
-
-async function takeBuffer(size: number): Promise<Buffer> {
-  while (batchesLent >= BATCH_BUDGET) await new Promise<void>((resolve) => batchWaiters.push(resolve));
-  return lend(size);
-}
-
-/** A buffer to read ahead into, if less than half the budget is lent (never waits). */
-function takeAheadBuffer(size: number): Buffer | undefined {
-  return batchesLent < BATCH_BUDGET / 2 ? lend(size) : undefined;
-}
-
-function lend(size: number): Buffer {
-  batchesLent++;
-  const i = bufferPool.findIndex((b) => b.length >= size);
-  return i >= 0 ? bufferPool.splice(i, 1)[0]! : Buffer.allocUnsafeSlow(Math.max(size, READ_BATCH_BYTES + 64 * 1024));
-}
-
-function giveBuffer(b: Buffer): void {
-  batchesLent--;
-  if (bufferPool.length < BATCH_BUDGET) bufferPool.push(b);
-  batchWaiters.shift()?.();
-}
+const batchBuffers = createBufferPool({ budget: BATCH_BUDGET, bufferBytes: READ_BATCH_BYTES + 64 * 1024 });
 
 /** Batch buffers currently lent out (for tests). */
 export function batchBuffersLent(): number {
-  return batchesLent;
+  return batchBuffers.lent();
 }
 
 /**
@@ -379,14 +356,14 @@ export async function* decryptSpanAt(k: PartKey, size: number, span: SegmentSpan
   let next = span.firstSegment;
   try {
     while (next <= span.lastSegment) {
-      const cur = ahead ?? begin(next, await takeBuffer(bufferBytes));
+      const cur = ahead ?? begin(next, await batchBuffers.acquire(bufferBytes));
       ahead = undefined;
       const plain: Buffer[] = [];
       try {
         const lastInBatch = await cur.read;
         next = lastInBatch + 1;
         if (next <= span.lastSegment) {
-          const buf = takeAheadBuffer(bufferBytes);
+          const buf = batchBuffers.tryAcquire(bufferBytes, BATCH_BUDGET / 2);
           if (buf) ahead = begin(next, buf);
         }
         for (let i = cur.first; i <= lastInBatch; i++) {
@@ -399,14 +376,14 @@ export async function* decryptSpanAt(k: PartKey, size: number, span: SegmentSpan
           if (to > from) plain.push(from === 0 && to === p.length ? p : p.subarray(from, to));
         }
       } finally {
-        giveBuffer(cur.buf);
+        batchBuffers.release(cur.buf);
       }
       for (const p of plain) yield p;
     }
   } finally {
     if (ahead) {
       await ahead.read.catch(() => undefined);
-      giveBuffer(ahead.buf);
+      batchBuffers.release(ahead.buf);
     }
   }
 }
